@@ -1,0 +1,725 @@
+"""The ``argosy`` command line: Argo's CLI verbs and output, on the embedded local backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import yaml
+
+from argosy import __version__
+from argosy.errors import ArgosyError, LintError, WorkflowNotFound
+
+__all__ = ["cli", "main"]
+
+TERMINAL = ("Succeeded", "Failed", "Error")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _store() -> Any:
+    from argosy.pipeline.local import open_store
+
+    return open_store(os.environ.get("ARGOSY_HOME"))
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb" and not os.environ.get("NO_COLOR")
+
+
+def _load_record(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
+    from argosy.pipeline.local import detect_orphan
+
+    record = store.get_workflow(name, namespace)
+    return detect_orphan(store, record)  # type: ignore[no-any-return]
+
+
+def _print_workflow(record: dict[str, Any], output: str | None, *, utf8: bool = True) -> None:
+    if output == "json":
+        click.echo(json.dumps(record, indent=2))
+    elif output == "yaml":
+        click.echo(yaml.safe_dump(record, sort_keys=False), nl=False)
+    elif output == "name":
+        click.echo(record["metadata"]["name"])
+    else:
+        from argosy.cli.render import render_workflow
+
+        click.echo(render_workflow(record, now=_now(), utf8=utf8, color=_color(), output=output or ""), nl=False)
+
+
+def _wait(store: Any, name: str, namespace: str | None, on_tick: Callable[[dict[str, Any]], None] | None = None, poll: float = 0.2) -> dict[str, Any]:
+    while True:
+        record = _load_record(store, name, namespace)
+        if on_tick is not None:
+            on_tick(record)
+        if (record.get("status") or {}).get("phase") in TERMINAL:
+            return record
+        time.sleep(poll)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="argosy")
+def cli() -> None:
+    """Run Argo Workflows locally, with artifacts; the same YAML runs on Kubernetes."""
+
+
+# ---------------------------------------------------------------------------- documents
+
+
+def _kind_label(kind: str) -> str:
+    argo = {"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"}
+    return f"{kind.lower()}.argoproj.io" if kind in argo else kind.lower()
+
+
+@cli.command()
+@click.option("-f", "--filename", "files", multiple=True, required=True, help="File(s) to apply ('-' for stdin).")
+@click.option("-n", "--namespace", default=None)
+def apply(files: tuple[str, ...], namespace: str | None) -> None:
+    """Store ConfigMaps, Secrets, WorkflowTemplates ... as `kubectl apply -f` would."""
+    from argosy.pipeline.loader import load_file
+
+    store = _store()
+    for path in files:
+        for loaded in load_file(path):
+            doc = loaded.doc.to_dict()
+            if namespace:
+                doc.setdefault("metadata", {})["namespace"] = namespace
+            if loaded.kind == "Workflow":
+                _fail(f"{path}: use `argosy submit` for Workflows")
+            verdict = store.apply_document(doc)
+            name = (doc.get("metadata") or {}).get("name") or ""
+            click.echo(f"{_kind_label(loaded.kind)}/{name} {verdict}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Choice(["pretty", "simple"]), default="pretty")
+@click.option("--strict/--no-strict", default=True, help="Reject unknown fields (always on).")
+def lint(paths: tuple[str, ...], output: str, strict: bool) -> None:
+    """Check workflow files as `argo lint` does."""
+    from argosy.cli.render import render_lint
+    from argosy.pipeline.validate import lint_paths
+
+    results = lint_paths(list(paths), templates=_template_lookup(_store()))
+    rows = [(r.file, r.name, r.kind, r.errors) for r in results]
+    text, code = render_lint(rows, output, color=_color())
+    click.echo(text, nl=False)
+    sys.exit(code)
+
+
+def _template_lookup(store: Any) -> Any:
+    from argosy.pipeline.model import ClusterWorkflowTemplate, WorkflowTemplate
+
+    class Lookup:
+        def get_workflow_template(self, name: str) -> WorkflowTemplate | None:
+            doc = store.get_document("WorkflowTemplate", name, None)
+            return WorkflowTemplate.model_validate(doc) if doc else None
+
+        def get_cluster_workflow_template(self, name: str) -> ClusterWorkflowTemplate | None:
+            doc = store.get_document("ClusterWorkflowTemplate", name, None)
+            return ClusterWorkflowTemplate.model_validate(doc) if doc else None
+
+    return Lookup()
+
+
+# ---------------------------------------------------------------------------- submit
+
+
+def _parse_params(params: tuple[str, ...], files: tuple[str, ...]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for path in files:
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            _fail(f"{path}: cannot read parameter file: {exc}")
+        if not isinstance(data, dict):
+            _fail(f"{path}: a parameter file must be a mapping of name: value")
+        for k, v in data.items():
+            out.append((str(k), v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict | list) else str(v).lower() if isinstance(v, bool) else str(v)))
+    for item in params:
+        if "=" not in item:
+            _fail(f"expected NAME=VALUE for -p, got {item!r}")
+        k, v = item.split("=", 1)
+        out.append((k, v))
+    return out
+
+
+def _apply_overrides(wf: dict[str, Any], params: list[tuple[str, str]], entrypoint: str | None, sa: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None) -> None:
+    spec = wf.setdefault("spec", {})
+    meta = wf.setdefault("metadata", {})
+    if entrypoint:
+        spec["entrypoint"] = entrypoint
+    if sa:
+        spec["serviceAccountName"] = sa
+    if name:
+        meta["name"] = name
+    if generate_name:
+        meta.pop("name", None)
+        meta["generateName"] = generate_name
+    for item in labels:
+        for part in item.split(","):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                meta.setdefault("labels", {})[k] = v
+    if params:
+        args = spec.setdefault("arguments", {})
+        existing = args.setdefault("parameters", [])
+        for k, v in params:
+            for p in existing:
+                if p.get("name") == k:
+                    p["value"] = v
+                    p.pop("valueFrom", None)
+                    break
+            else:
+                existing.append({"name": k, "value": v})
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@click.option("-p", "--parameter", "params", multiple=True, help="NAME=VALUE")
+@click.option("-f", "--parameter-file", "param_files", multiple=True)
+@click.option("--entrypoint")
+@click.option("--serviceaccount")
+@click.option("-l", "--labels", multiple=True)
+@click.option("--name")
+@click.option("--generate-name")
+@click.option("--from", "from_", help="kind/name of a WorkflowTemplate to submit")
+@click.option("-w", "--wait", is_flag=True)
+@click.option("--watch", is_flag=True)
+@click.option("--log", is_flag=True, help="Print logs as the workflow runs")
+@click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
+@click.option("--dry-run", is_flag=True)
+@click.option("-n", "--namespace", default=None)
+@click.option("--foreground", is_flag=True, help="Run the engine in this process (no detached runner).")
+def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[str, ...], entrypoint: str | None, serviceaccount: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None, from_: str | None, wait: bool, watch: bool, log: bool, output: str | None, dry_run: bool, namespace: str | None, foreground: bool) -> None:
+    """Submit workflow file(s) and optionally wait for them."""
+    from argosy.pipeline.loader import load_file
+    from argosy.pipeline.local import run_workflow, spawn_runner
+    from argosy.pipeline.model import Workflow
+
+    store = _store()
+    workflows: list[dict[str, Any]] = []
+    if from_:
+        kind, _, tname = from_.partition("/")
+        kind_map = {"workflowtemplate": "WorkflowTemplate", "wftmpl": "WorkflowTemplate", "clusterworkflowtemplate": "ClusterWorkflowTemplate", "cwftmpl": "ClusterWorkflowTemplate"}
+        k = kind_map.get(kind.lower())
+        if k is None or not tname:
+            _fail(f"--from must be workflowtemplate/NAME or clusterworkflowtemplate/NAME, got {from_!r}")
+        if store.get_document(k, tname, namespace) is None:
+            _fail(f'{k.lower()}s.argoproj.io "{tname}" not found')
+        workflows.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": f"{tname}-"}, "spec": {"workflowTemplateRef": {"name": tname, "clusterScope": k.startswith("Cluster") or None}}})
+        if not workflows[0]["spec"]["workflowTemplateRef"]["clusterScope"]:
+            del workflows[0]["spec"]["workflowTemplateRef"]["clusterScope"]
+    for path in files:
+        for loaded in load_file(path):
+            if loaded.kind == "Workflow":
+                workflows.append(loaded.doc.to_dict())
+    if not workflows:
+        _fail("no Workflow found in the given files")
+    plist = _parse_params(params, param_files)
+    created = []
+    for wf in workflows:
+        _apply_overrides(wf, plist, entrypoint, serviceaccount, labels, name, generate_name)
+        if namespace:
+            wf["metadata"]["namespace"] = namespace
+        model = Workflow.model_validate(wf)
+        _lint_or_fail(model, store)
+        if dry_run:
+            created.append(wf)
+            continue
+        wf.pop("status", None)
+        record = store.create_workflow(wf)
+        created.append(record)
+    if dry_run:
+        for wf in created:
+            _print_workflow(wf, output or "yaml")
+        return
+    for record in created:
+        wf_name = record["metadata"]["name"]
+        ns = record["metadata"].get("namespace")
+        if foreground:
+            run_workflow(store, wf_name, ns)
+        else:
+            spawn_runner(store, wf_name, ns)
+    for record in created:
+        wf_name = record["metadata"]["name"]
+        ns = record["metadata"].get("namespace")
+        if watch:
+            record = _watch(store, wf_name, ns)
+        elif wait or log:
+            if log:
+                record = _follow_logs(store, wf_name, ns)
+            else:
+                record = _wait(store, wf_name, ns)
+        else:
+            record = store.get_workflow(wf_name, ns)
+        _print_workflow(record, output)
+    if (wait or watch) and any((store.get_workflow(r["metadata"]["name"], r["metadata"].get("namespace")).get("status") or {}).get("phase") != "Succeeded" for r in created):
+        sys.exit(1)
+
+
+def _lint_or_fail(model: Any, store: Any) -> None:
+    try:
+        from argosy.pipeline.validate import validate_workflow
+    except ImportError:
+        return
+    errors = validate_workflow(model, templates=_template_lookup(store))
+    if errors:
+        _fail("Failed to submit workflow: " + "; ".join(errors))
+
+
+def _watch(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
+    from argosy.cli.render import render_workflow
+
+    if not sys.stdout.isatty():
+        return _wait(store, name, namespace)
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    console = Console()
+    with Live(console=console, refresh_per_second=4, transient=True) as live:
+
+        def tick(record: dict[str, Any]) -> None:
+            live.update(Text.from_ansi(render_workflow(record, now=_now(), color=True)))
+
+        return _wait(store, name, namespace, tick, poll=0.25)
+
+
+def _follow_logs(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
+    printed: dict[str, int] = {}
+
+    def tick(record: dict[str, Any]) -> None:
+        for pod, line in _log_lines(store, record, printed):
+            click.echo(f"{pod}: {line}")
+
+    return _wait(store, name, namespace, tick)
+
+
+# ---------------------------------------------------------------------------- inspect
+
+
+@cli.command("list")
+@click.option("--running", is_flag=True)
+@click.option("--completed", is_flag=True)
+@click.option("--status", "status_", multiple=True)
+@click.option("-l", "--selector", default=None)
+@click.option("--prefix", default=None)
+@click.option("-o", "--output", type=click.Choice(["name", "wide", "json", "yaml"]), default=None)
+@click.option("--no-headers", is_flag=True)
+@click.option("-A", "--all-namespaces", is_flag=True)
+@click.option("-n", "--namespace", default=None)
+def list_(running: bool, completed: bool, status_: tuple[str, ...], selector: str | None, prefix: str | None, output: str | None, no_headers: bool, all_namespaces: bool, namespace: str | None) -> None:
+    """List workflows, newest first."""
+    from argosy.cli.render import render_list
+    from argosy.pipeline.local import detect_orphan
+
+    store = _store()
+    phases = list(status_) or None
+    if running:
+        phases = ["Running", "Pending"]
+    records = [detect_orphan(store, r) for r in store.list_workflows(None if all_namespaces else namespace, phases=phases, label_selector=selector, prefix=prefix)]
+    if completed:
+        records = [r for r in records if (r.get("status") or {}).get("phase") in TERMINAL]
+    if output == "json":
+        click.echo(json.dumps(records, indent=2))
+    elif output == "yaml":
+        click.echo(yaml.safe_dump(records, sort_keys=False), nl=False)
+    else:
+        click.echo(render_list(records, now=_now(), output=output or "", all_namespaces=all_namespaces, no_headers=no_headers), nl=False)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-o", "--output", type=click.Choice(["json", "yaml", "wide", "short", "name"]), default=None)
+@click.option("--no-utf8", is_flag=True)
+@click.option("--no-color", is_flag=True)
+@click.option("-n", "--namespace", default=None)
+def get(name: str, output: str | None, no_utf8: bool, no_color: bool, namespace: str | None) -> None:
+    """Show a workflow: header, status tree (as `argo get`)."""
+    store = _store()
+    record = _load_record(store, name, namespace)
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+    _print_workflow(record, output, utf8=not no_utf8)
+    if output == "wide":
+        events = store.list_events(record["metadata"]["name"])
+        if events:
+            click.echo("\nEVENTS:")
+            for ev in events:
+                click.echo(f"  {ev.get('type')}\t{ev.get('reason')}\t{ev.get('message')}")
+
+
+def _pod_nodes(record: dict[str, Any]) -> list[dict[str, Any]]:
+    from argosy.pipeline.names import pod_name
+
+    name = record["metadata"]["name"]
+    nodes = [n for n in ((record.get("status") or {}).get("nodes") or {}).values() if n.get("type") == "Pod"]
+    nodes.sort(key=lambda n: (n.get("startedAt") or "", n.get("name") or ""))
+    for n in nodes:
+        ref = n.get("templateRef") or {}
+        n["_pod"] = pod_name(name, n["name"], ref.get("template") or n.get("templateName") or "")
+    return nodes
+
+
+def _log_lines(store: Any, record: dict[str, Any], offsets: dict[str, int] | None = None, pod: str | None = None) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    wf_name = record["metadata"]["name"]
+    for node in _pod_nodes(record):
+        pname = node["_pod"]
+        if pod and pod not in (pname, node.get("id"), node.get("displayName"), node.get("name")):
+            continue
+        path = store.log_path(wf_name, pname)
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            start = offsets.get(pname, 0) if offsets is not None else 0
+            fh.seek(start)
+            data = fh.read()
+        if offsets is not None:
+            complete = data.rfind(b"\n") + 1
+            if node.get("phase") in TERMINAL:
+                complete = len(data)
+            data = data[:complete]
+            offsets[pname] = start + len(data)
+        for line in data.decode("utf-8", errors="replace").splitlines():
+            out.append((pname, line))
+    return out
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("pod", required=False)
+@click.option("-f", "--follow", is_flag=True)
+@click.option("--grep", default=None)
+@click.option("-c", "--container", default="main")
+@click.option("-n", "--namespace", default=None)
+def logs(name: str, pod: str | None, follow: bool, grep: str | None, container: str, namespace: str | None) -> None:
+    """Print the logs of a workflow's pods as `<pod>: <line>`."""
+    import re
+
+    store = _store()
+    record = _load_record(store, name, namespace)
+    pattern = re.compile(grep) if grep else None
+
+    def emit(lines: list[tuple[str, str]]) -> None:
+        for p, line in lines:
+            if pattern is None or pattern.search(line):
+                click.echo(f"{p}: {line}")
+
+    if not follow:
+        emit(_log_lines(store, record, pod=pod))
+        return
+    offsets: dict[str, int] = {}
+    _wait(store, record["metadata"]["name"], namespace, lambda r: emit(_log_lines(store, r, offsets, pod)))
+
+
+@cli.command("wait")
+@click.argument("names", nargs=-1, required=True)
+@click.option("-n", "--namespace", default=None)
+def wait_(names: tuple[str, ...], namespace: str | None) -> None:
+    """Wait for workflows to finish."""
+    from argosy.cli.humanize import go_timestamp
+
+    store = _store()
+    code = 0
+    for name in names:
+        record = _wait(store, name, namespace)
+        phase = record["status"]["phase"]
+        code = code or (0 if phase == "Succeeded" else 1)
+        click.echo(f"{record['metadata']['name']} {phase} at {go_timestamp(record['status'].get('finishedAt'), _now()) if record['status'].get('finishedAt') else ''}")
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-n", "--namespace", default=None)
+def watch(name: str, namespace: str | None) -> None:
+    """Watch a workflow until it completes."""
+    store = _store()
+    record = _watch(store, name, namespace)
+    _print_workflow(record, None)
+
+
+# ---------------------------------------------------------------------------- control
+
+
+def _set_spec(name: str, namespace: str | None, verb: str, fn: Callable[[dict[str, Any]], None]) -> None:
+    store = _store()
+    record = _load_record(store, name, namespace)
+    if (record.get("status") or {}).get("phase") in TERMINAL and verb in ("stopped", "terminated", "suspended"):
+        _fail(f"cannot {verb[:-2] if verb.endswith('ed') else verb} completed workflow {record['metadata']['name']}")
+    store.modify_workflow(record["metadata"]["name"], fn, namespace=namespace)
+    click.echo(f"workflow {record['metadata']['name']} {verb}")
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("-n", "--namespace", default=None)
+def stop(names: tuple[str, ...], namespace: str | None) -> None:
+    """Stop: no new steps start, running ones are stopped, exit handlers still run."""
+    for name in names:
+        _set_spec(name, namespace, "stopped", lambda r: r.setdefault("spec", {}).__setitem__("shutdown", "Stop"))
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("-n", "--namespace", default=None)
+def terminate(names: tuple[str, ...], namespace: str | None) -> None:
+    """Terminate: stop everything at once, without exit handlers."""
+    for name in names:
+        _set_spec(name, namespace, "terminated", lambda r: r.setdefault("spec", {}).__setitem__("shutdown", "Terminate"))
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("-n", "--namespace", default=None)
+def suspend(names: tuple[str, ...], namespace: str | None) -> None:
+    """Suspend a workflow (no new steps start until resumed)."""
+    for name in names:
+        _set_spec(name, namespace, "suspended", lambda r: r.setdefault("spec", {}).__setitem__("suspend", True))
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("-n", "--namespace", default=None)
+def resume(names: tuple[str, ...], namespace: str | None) -> None:
+    """Resume a suspended workflow or its suspend steps."""
+    from argosy.pipeline.engine.runner import RESUME_ANNOTATION
+    from argosy.pipeline.status import format_time, now
+
+    stamp = f"{format_time(now())}-{time.monotonic_ns()}"
+
+    def fn(r: dict[str, Any]) -> None:
+        r.setdefault("spec", {}).pop("suspend", None)
+        r.setdefault("metadata", {}).setdefault("annotations", {})[RESUME_ANNOTATION] = stamp
+
+    for name in names:
+        _set_spec(name, namespace, "resumed", fn)
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_", is_flag=True)
+@click.option("--completed", is_flag=True)
+@click.option("--older", default=None, help="e.g. 1d, 2h")
+@click.option("--force", is_flag=True, help="Remove finalizers first (skips artifact GC).")
+@click.option("--dry-run", is_flag=True)
+@click.option("-n", "--namespace", default=None)
+def delete(names: tuple[str, ...], all_: bool, completed: bool, older: str | None, force: bool, dry_run: bool, namespace: str | None) -> None:
+    """Delete workflows."""
+    from argosy.pipeline.engine.operator import duration_seconds
+    from argosy.pipeline.status import now, parse_time
+
+    store = _store()
+    targets: list[dict[str, Any]] = []
+    for name in names:
+        try:
+            targets.append(store.get_workflow(name, namespace))
+        except WorkflowNotFound:
+            click.echo(f"Workflow '{name}' not found")
+    if all_ or completed or older:
+        for rec in store.list_workflows(namespace):
+            phase = (rec.get("status") or {}).get("phase")
+            if completed and phase not in TERMINAL:
+                continue
+            if older:
+                finished = parse_time((rec.get("status") or {}).get("finishedAt"))
+                if finished is None or (now() - finished).total_seconds() < duration_seconds(older):
+                    continue
+            targets.append(rec)
+    if not targets and not names:
+        click.echo("No resources found")
+        return
+    for rec in targets:
+        wf_name = rec["metadata"]["name"]
+        if dry_run:
+            click.echo(f"Workflow '{wf_name}' deleted (dry-run)")
+            continue
+        try:
+            from argosy.gc.lifecycle import request_delete
+
+            request_delete(store, wf_name, namespace=rec["metadata"].get("namespace"), force=force)
+        except ImportError:
+            if (rec.get("status") or {}).get("phase") not in TERMINAL:
+                store.modify_workflow(wf_name, lambda r: r.setdefault("spec", {}).__setitem__("shutdown", "Terminate"), namespace=namespace)
+            store.delete_workflow(wf_name, namespace)
+        click.echo(f"Workflow '{wf_name}' deleted")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-p", "--parameter", "params", multiple=True)
+@click.option("-n", "--namespace", default=None)
+@click.option("-w", "--wait", is_flag=True)
+@click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
+def resubmit(name: str, params: tuple[str, ...], namespace: str | None, wait: bool, output: str | None) -> None:
+    """Submit a new workflow with the same spec."""
+    from argosy.pipeline.local import spawn_runner
+
+    store = _store()
+    old = store.get_workflow(name, namespace)
+    meta = old.get("metadata") or {}
+    new = {
+        "apiVersion": old.get("apiVersion", "argoproj.io/v1alpha1"),
+        "kind": "Workflow",
+        "metadata": {"generateName": f"{meta['name']}-", "labels": {k: v for k, v in (meta.get("labels") or {}).items() if not k.startswith("workflows.argoproj.io/")} or None, "namespace": meta.get("namespace")},
+        "spec": old.get("spec") or {},
+    }
+    new["metadata"] = {k: v for k, v in new["metadata"].items() if v}
+    new["metadata"].setdefault("labels", {})["workflows.argoproj.io/resubmitted-from-workflow"] = meta["name"]
+    new["spec"].pop("shutdown", None)
+    _apply_overrides(new, _parse_params(params, ()), None, None, (), None, None)
+    record = store.create_workflow(new)
+    spawn_runner(store, record["metadata"]["name"], record["metadata"].get("namespace"))
+    if wait:
+        record = _wait(store, record["metadata"]["name"], namespace)
+    _print_workflow(record, output)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-n", "--namespace", default=None)
+@click.option("-w", "--wait", is_flag=True)
+@click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
+def retry(name: str, namespace: str | None, wait: bool, output: str | None) -> None:
+    """Run a failed workflow again from its failed steps (successful steps are kept)."""
+    from argosy.pipeline.engine.retry import reset_failed
+    from argosy.pipeline.local import spawn_runner
+
+    store = _store()
+    record = _load_record(store, name, namespace)
+    if (record.get("status") or {}).get("phase") not in ("Failed", "Error"):
+        _fail(f"workflow {record['metadata']['name']} is not failed or errored (phase {(record.get('status') or {}).get('phase')})")
+    store.modify_workflow(record["metadata"]["name"], reset_failed, namespace=namespace)
+    spawn_runner(store, record["metadata"]["name"], namespace)
+    record = _wait(store, record["metadata"]["name"], namespace) if wait else store.get_workflow(record["metadata"]["name"], namespace)
+    _print_workflow(record, output)
+
+
+@cli.command("_run", hidden=True)
+@click.argument("name")
+@click.option("-n", "--namespace", default=None)
+def run_(name: str, namespace: str | None) -> None:
+    """Run a stored workflow in this process (the detached runner)."""
+    from argosy.pipeline.local import run_workflow
+
+    run_workflow(_store(), name, namespace)
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+@cli.group()
+def template() -> None:
+    """Manage WorkflowTemplates."""
+
+
+@template.command("create")
+@click.argument("files", nargs=-1, required=True)
+def template_create(files: tuple[str, ...]) -> None:
+    from argosy.pipeline.loader import load_file
+
+    store = _store()
+    for path in files:
+        for loaded in load_file(path):
+            if loaded.kind not in ("WorkflowTemplate", "ClusterWorkflowTemplate"):
+                continue
+            store.apply_document(loaded.doc.to_dict())
+            click.echo(f"{loaded.name}")
+
+
+@template.command("list")
+def template_list() -> None:
+    store = _store()
+    docs = store.list_documents("WorkflowTemplate")
+    if not docs:
+        click.echo("No workflow templates found")
+        return
+    click.echo("NAME")
+    for d in docs:
+        click.echo(d["metadata"]["name"])
+
+
+@template.command("get")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Choice(["json", "yaml"]), default="yaml")
+def template_get(name: str, output: str) -> None:
+    doc = _store().get_document("WorkflowTemplate", name, None)
+    if doc is None:
+        _fail(f'workflowtemplates.argoproj.io "{name}" not found')
+    click.echo(json.dumps(doc, indent=2) if output == "json" else yaml.safe_dump(doc, sort_keys=False), nl=output == "json")
+
+
+@template.command("delete")
+@click.argument("names", nargs=-1, required=True)
+def template_delete(names: tuple[str, ...]) -> None:
+    store = _store()
+    for name in names:
+        if store.delete_document("WorkflowTemplate", name, None):
+            click.echo(f"WorkflowTemplate '{name}' deleted")
+        else:
+            _fail(f'workflowtemplates.argoproj.io "{name}" not found')
+
+
+@template.command("lint")
+@click.argument("paths", nargs=-1, required=True)
+@click.pass_context
+def template_lint(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    ctx.invoke(lint, paths=paths, output="pretty", strict=True)
+
+
+# ---------------------------------------------------------------------------- misc
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    import platform
+
+    click.echo(f"argosy: v{__version__}")
+    click.echo(f"  Python: {platform.python_version()}")
+    click.echo(f"  Platform: {sys.platform}/{platform.machine()}")
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print a shell completion script: `source <(argosy completion bash)`."""
+    import subprocess
+
+    env = dict(os.environ, _ARGOSY_COMPLETE=f"{shell}_source")
+    out = subprocess.run([sys.executable, "-m", "argosy.cli.main"], env=env, capture_output=True, text=True, check=False)
+    click.echo(out.stdout, nl=False)
+
+
+def main() -> None:
+    """Entry point: user mistakes print one clear message, never a traceback."""
+    try:
+        cli(prog_name="argosy")
+    except LintError as exc:
+        _fail("\n".join(exc.errors))
+    except ArgosyError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Drives one workflow to its end: operator passes, pod results, persistence, external commands.
+
+The runner owns a workflow while it runs (a lease in the store), so a crash of its process is
+detectable by the next ``argosy get``. Commands from other processes (stop, terminate, suspend,
+resume) arrive through the workflow record and are picked up between passes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from argosy.errors import ArgosyError
+from argosy.pipeline.engine.operator import Operator
+from argosy.pipeline.executors.base import Executor
+from argosy.pipeline.model import Workflow
+from argosy.pipeline.status import format_time, now
+
+__all__ = ["RESUME_ANNOTATION", "WorkflowRunner", "merge_workflow_template"]
+
+RESUME_ANNOTATION = "argosy.io/resume-requested"
+PERSIST_INTERVAL = 0.25
+POLL_INTERVAL = 0.5
+
+
+def merge_workflow_template(wf: dict[str, Any], store: Any) -> dict[str, Any]:
+    """``workflowTemplateRef``: the template's spec under the workflow's (workflow fields win)."""
+    spec = wf.get("spec") or {}
+    ref = spec.get("workflowTemplateRef")
+    if not ref:
+        return wf
+    kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+    doc = store.get_document(kind, ref.get("name"), None if kind.startswith("Cluster") else (wf.get("metadata") or {}).get("namespace"))
+    if doc is None:
+        raise ArgosyError(f'{kind.lower()}s.argoproj.io "{ref.get("name")}" not found')
+    base = dict(doc.get("spec") or {})
+    merged = dict(base)
+    for key, value in spec.items():
+        if key == "workflowTemplateRef":
+            continue
+        if key == "arguments":
+            merged["arguments"] = _merge_arguments(base.get("arguments") or {}, value or {})
+        else:
+            merged[key] = value
+    out = dict(wf)
+    out["spec"] = {**merged, "workflowTemplateRef": ref}
+    return out
+
+
+def _merge_arguments(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind in ("parameters", "artifacts"):
+        items = {p["name"]: p for p in base.get(kind) or []}
+        for p in own.get(kind) or []:
+            items[p["name"]] = {**items.get(p["name"], {}), **p}
+        if items:
+            out[kind] = list(items.values())
+    return out
+
+
+class WorkflowRunner:
+    """Runs a stored workflow to completion with an executor."""
+
+    def __init__(self, store: Any, executor: Executor, *, output_key_format: str | None = None, on_update: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.store = store
+        self.executor = executor
+        self.output_key_format = output_key_format or "{{workflow.name}}/{{pod.name}}"
+        self.on_update = on_update
+
+    def _lookup_template(self, namespace: str) -> Callable[[str, bool], Workflow | None]:
+        def lookup(name: str, cluster: bool) -> Workflow | None:
+            kind = "ClusterWorkflowTemplate" if cluster else "WorkflowTemplate"
+            doc = self.store.get_document(kind, name, None if cluster else namespace)
+            if doc is None:
+                return None
+            return Workflow.model_validate({"metadata": doc.get("metadata") or {}, "spec": doc.get("spec") or {}})
+
+        return lookup
+
+    def _config_map_lookup(self, namespace: str) -> Callable[[str, str], str | None]:
+        def lookup(name: str, key: str) -> str | None:
+            doc = self.store.get_document("ConfigMap", name, namespace)
+            if doc is None:
+                return None
+            value = (doc.get("data") or {}).get(key)
+            return None if value is None else str(value)
+
+        return lookup
+
+    def run(self, name: str, namespace: str | None = None) -> dict[str, Any]:
+        record = self.store.get_workflow(name, namespace)
+        ns = (record.get("metadata") or {}).get("namespace") or "default"
+        if not self.store.acquire_lease(record["metadata"]["name"]):
+            info = self.store.lease_info(record["metadata"]["name"])
+            raise ArgosyError(f"workflow {name} is already being run by {info.owner if info else 'another process'}")
+        try:
+            return self._run(record, ns)
+        finally:
+            self.store.release_lease(record["metadata"]["name"])
+
+    def _run(self, record: dict[str, Any], ns: str) -> dict[str, Any]:
+        name = record["metadata"]["name"]
+        status = dict(record.get("status") or {})
+        try:
+            merged = merge_workflow_template(record, self.store)
+            wf = Workflow.model_validate({k: v for k, v in merged.items() if k != "status"})
+        except Exception as exc:  # invalid at start: Argo's "invalid spec"
+            status.update(phase="Failed", message=f"invalid spec: {exc}", finishedAt=format_time(now()))
+            status.setdefault("startedAt", status["finishedAt"])
+            return self._persist(name, ns, status, final=True)
+        op = Operator(
+            wf=wf,
+            executor=self.executor,
+            status=status,
+            resolve_workflow_template=self._lookup_template(ns),
+            config_map_lookup=self._config_map_lookup(ns),
+            output_key_format=self.output_key_format,
+            memo=self.store,
+        )
+        last_persist = 0.0
+        last_poll = 0.0
+        resume_seen = ((record.get("metadata") or {}).get("annotations") or {}).get(RESUME_ANNOTATION)
+        while True:
+            op.reconcile()
+            t = time.monotonic()
+            if op.done or t - last_persist >= PERSIST_INTERVAL:
+                current = self._persist(name, ns, op.to_status(), final=op.done, workflow=op.wf)
+                last_persist = t
+                if op.done:
+                    self._kill_leftovers(op)
+                    return current
+            if t - last_poll >= POLL_INTERVAL:
+                last_poll = t
+                resume_seen = self._poll_commands(name, ns, op, resume_seen)
+            wake = op.next_wakeup()
+            timeout = POLL_INTERVAL if wake is None else max(0.0, min(POLL_INTERVAL, wake - time.monotonic()))
+            if not self.executor.active() and wake is None and op.wf.spec.shutdown is None and not _has_open_suspend(op):
+                timeout = 0.01  # nothing in flight: the next pass can advance at once
+            for result in self.executor.wait(timeout):
+                op.apply_result(result)
+
+    def _kill_leftovers(self, op: Operator) -> None:
+        for pod in self.executor.active():
+            self.executor.kill(pod, "workflow completed")
+
+    def _poll_commands(self, name: str, ns: str, op: Operator, resume_seen: str | None) -> str | None:
+        try:
+            record = self.store.get_workflow(name, ns)
+        except ArgosyError:
+            return resume_seen
+        spec = record.get("spec") or {}
+        shutdown = spec.get("shutdown")
+        if shutdown and op.wf.spec.shutdown != shutdown:
+            op.wf.spec.shutdown = shutdown
+            message = f"Stopped with strategy '{shutdown}'"
+            for pod in self.executor.active():
+                self.executor.kill(pod, message)
+            for node in op.nodes.values():
+                if node.type == "Suspend" and not node.fulfilled:
+                    op.mark(node, "Failed", message)
+        annotations = (record.get("metadata") or {}).get("annotations") or {}
+        resume = annotations.get(RESUME_ANNOTATION)
+        if resume and resume != resume_seen:
+            op.resume()
+            resume_seen = resume
+        op.wf.spec.suspend = spec.get("suspend")
+        return resume_seen
+
+    def _persist(self, name: str, ns: str, status: dict[str, Any], *, final: bool = False, workflow: Workflow | None = None) -> dict[str, Any]:
+        def apply(rec: dict[str, Any]) -> None:
+            rec["status"] = status
+            labels = rec.setdefault("metadata", {}).setdefault("labels", {})
+            phase = status.get("phase") or "Running"
+            labels["workflows.argoproj.io/phase"] = phase
+            if final:
+                labels["workflows.argoproj.io/completed"] = "true"
+            if workflow is not None and workflow.spec.shutdown and not (rec.get("spec") or {}).get("shutdown"):
+                rec.setdefault("spec", {})["shutdown"] = workflow.spec.shutdown
+
+        record = self.store.modify_workflow(name, apply, namespace=ns)
+        if self.on_update is not None:
+            self.on_update(record)
+        return record  # type: ignore[no-any-return]
+
+
+def _has_open_suspend(op: Operator) -> bool:
+    return any(n.type == "Suspend" and not n.fulfilled for n in op.nodes.values())

@@ -1,0 +1,141 @@
+"""The embedded default backend: SQLite store, local sandboxed executor, local artifact folder.
+
+``submit`` records the workflow and starts a detached runner process for it (``argosy _run``),
+so a workflow keeps running when the CLI that submitted it exits, as on a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from argosy.errors import ArgosyError, StateError
+from argosy.pipeline.config import load_config
+from argosy.pipeline.engine.runner import WorkflowRunner
+from argosy.pipeline.executors.local import LocalExecutor
+from argosy.pipeline.status import format_time, now, parse_time
+from argosy.pipeline.store import Store
+
+__all__ = ["detect_orphan", "make_runner", "open_store", "run_workflow", "spawn_runner"]
+
+ORPHAN_GRACE_SECONDS = 60.0
+
+
+def open_store(home: str | Path | None = None) -> Store:
+    return Store(Path(home) if home else None)
+
+
+def _secret_value(store: Store, namespace: str | None, name: str, key: str) -> str | None:
+    import base64
+
+    doc = store.get_document("Secret", name, namespace) or store.get_document("Secret", name, None)
+    if doc is None:
+        return None
+    if key in (doc.get("stringData") or {}):
+        return str(doc["stringData"][key])
+    raw = (doc.get("data") or {}).get(key)
+    if raw is None:
+        return None
+    try:
+        return base64.b64decode(raw).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def make_runner(store: Store, namespace: str | None = None) -> WorkflowRunner:
+    config = load_config(store, namespace)
+    artifacts: Any = None
+    key_format = None
+    try:
+        from argosy.pipeline.artifacts import ArtifactManager
+
+        artifacts = ArtifactManager.from_config(store, config, namespace)
+        key_format = artifacts.key_format
+    except ImportError:
+        artifacts = None
+
+    def env_resolver(value_from: dict[str, Any]) -> str | None:
+        if "secretKeyRef" in value_from:
+            ref = value_from["secretKeyRef"]
+            return _secret_value(store, namespace, ref.get("name", ""), ref.get("key", ""))
+        if "configMapKeyRef" in value_from:
+            ref = value_from["configMapKeyRef"]
+            doc = store.get_document("ConfigMap", ref.get("name", ""), namespace)
+            return None if doc is None else (doc.get("data") or {}).get(ref.get("key", ""))
+        return None
+
+    executor = LocalExecutor(
+        runs_dir=store.runs_dir,
+        log_path=store.log_path,
+        config=config,
+        artifacts=artifacts,
+        env_resolver=env_resolver,
+    )
+    return WorkflowRunner(store, executor, output_key_format=key_format)
+
+
+def run_workflow(store: Store, name: str, namespace: str | None = None) -> dict[str, Any]:
+    """Run a stored workflow in this process until it ends."""
+    runner = make_runner(store, namespace)
+    try:
+        return runner.run(name, namespace)
+    finally:
+        runner.executor.close()
+
+
+def spawn_runner(store: Store, name: str, namespace: str | None = None) -> int:
+    """Start a detached ``argosy _run`` for ``name``; its own log goes beside the pod logs."""
+    log = store.log_path(name, "controller")
+    env = dict(os.environ)
+    env["ARGOSY_HOME"] = str(store.home)
+    cmd = [sys.executable, "-m", "argosy.cli.main", "_run", name]
+    if namespace:
+        cmd += ["-n", namespace]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, close_fds=True)
+    return proc.pid
+
+
+def detect_orphan(store: Store, record: dict[str, Any]) -> dict[str, Any]:
+    """A Running workflow whose runner process died becomes Error with a message that says why."""
+    status = record.get("status") or {}
+    if status.get("phase") not in (None, "", "Pending", "Running"):
+        return record
+    meta = record.get("metadata") or {}
+    name = meta.get("name", "")
+    info = store.lease_info(name)
+    if info is not None and info.alive:
+        return record
+    if info is None:
+        created = parse_time(meta.get("creationTimestamp"))
+        if created is None or (now() - created).total_seconds() < ORPHAN_GRACE_SECONDS:
+            return record
+        why = "no argosy process is running this workflow"
+    else:
+        why = f"the argosy process running this workflow (pid {info.pid} on {info.host}) exited unexpectedly; last heartbeat {info.renewed_at}"
+
+    def mark(rec: dict[str, Any]) -> None:
+        st = rec.setdefault("status", {})
+        if st.get("phase") not in (None, "", "Pending", "Running"):
+            return
+        message = f"{why}; run `argosy retry {name}` to run it again"
+        st["phase"] = "Error"
+        st["message"] = message
+        st["finishedAt"] = format_time(now())
+        for node in (st.get("nodes") or {}).values():
+            if node.get("phase") in ("Pending", "Running"):
+                node["phase"] = "Error"
+                node["message"] = "runner process exited"
+                node["finishedAt"] = st["finishedAt"]
+        rec.setdefault("metadata", {}).setdefault("labels", {})["workflows.argoproj.io/phase"] = "Error"
+        rec["metadata"]["labels"]["workflows.argoproj.io/completed"] = "true"
+
+    try:
+        if info is not None:
+            store.release_lease(name)
+        return store.modify_workflow(name, mark, namespace=meta.get("namespace"))  # type: ignore[no-any-return]
+    except (ArgosyError, StateError):
+        return record
