@@ -719,6 +719,10 @@ def main() -> None:
         _fail("interrupted", 130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+        if os.environ.get("ARGOSY_DEBUG"):
+            raise
+        _fail(f"internal error in argosy: {type(exc).__name__}: {exc} (set ARGOSY_DEBUG=1 for the traceback; please report it)", 2)
 
 
 if __name__ == "__main__":

@@ -155,7 +155,9 @@ def parse_document(data: Any, *, source: str = "<input>", node: yaml.Node | None
             line = _line_of(node, loc)
             where = f"{source}:{line}" if line else source
             messages.append(f"{where}: {format_path(loc)}: {text}")
-        name = (data.get("metadata") or {}).get("name") or (data.get("metadata") or {}).get("generateName") or ""
+        meta = data.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        name = meta.get("name") or meta.get("generateName") or ""
         head = f'{kind} "{name}"' if name else kind
         detail = "\n  ".join(messages[:20])
         more = f"\n  ... and {len(messages) - 20} more" if len(messages) > 20 else ""

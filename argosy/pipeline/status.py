@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from argosy.pipeline.model import Inputs, Outputs
@@ -81,7 +81,7 @@ class NodeStatus(_Status):
     template_ref: dict[str, Any] | None = None
     template_scope: str | None = None
     phase: str = PENDING
-    boundary_id: str | None = None
+    boundary_id: str | None = Field(default=None, alias="boundaryID")
     message: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
@@ -91,7 +91,7 @@ class NodeStatus(_Status):
     children: list[str] | None = None
     outbound_nodes: list[str] | None = None
     host_node_name: str | None = None
-    pod_ip: str | None = None
+    pod_ip: str | None = Field(default=None, alias="podIP")
     daemoned: bool | None = None
     node_flag: NodeFlag | None = None
     memoization_status: MemoizationStatus | None = None

@@ -1030,6 +1030,14 @@ class ArgoValidator:
             raise Invalid(f"templates.{tname} must have at least one task")
         using_depends = any(t.get("depends") for t in tasks)
         by_name = {t.get("name", ""): t for t in tasks}
+        # Name the missing dependency / the cycle path (clearer than v4's "sorting failed" text).
+        for task in tasks:
+            for dep in task_dependencies(task):
+                if dep not in by_name:
+                    raise Invalid(f"templates.{tname}.tasks.{task.get('name', '')} dependency '{dep}' not defined")
+        pre_cycle = find_cycle({t.get("name", ""): list(task_dependencies(t)) for t in tasks}, [t.get("name", "") for t in tasks])
+        if pre_cycle:
+            raise Invalid(f"templates.{tname}.tasks dependency cycle detected: {pre_cycle}")
         try:
             tasks = _sort_tasks(tasks)
         except Invalid as exc:
@@ -1100,8 +1108,9 @@ class ArgoValidator:
                 self.resolve_all(task_scope, task)
             except Invalid as exc:
                 raise _wrap(where, exc) from None
-            _validate_hooks(task.get("hooks"), where)
             if self.extra_checks:
+                # ARGOSY: Argo checks hook expressions for steps only; a DAG task's hook needs one too.
+                _validate_hooks(task.get("hooks"), where)
                 _check_when(task.get("when"), where)
                 extra = self._invocation_templates(task, where, base)
                 if extra:

@@ -61,6 +61,7 @@ _GZIP_MAGIC: Final = b"\x1f\x8b"
 _ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _GNU_TAR_MIN_MEMBERS: Final = 256
+_MAX_MTIME: Final = 1 << 34  # year ~2514: keeps hostile base-256 mtimes from overflowing utime
 _ZIP_EPOCH: Final = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
 
@@ -416,7 +417,7 @@ def pack(src: Path, fmt: ArchiveFormat, out: BinaryIO) -> None:
         _pack_zip(src, st, out)
         return
     emit, finish = _compressor(fmt, out)
-    tar = _gnu_tar() if stat.S_ISDIR(st.st_mode) else None
+    tar = _gnu_tar() if stat.S_ISDIR(st.st_mode) and not os.path.islink(src) else None
     try:
         if tar is None or not _gnu_tar_stream(tar, os.fsencode(src), emit):
             writer = _TarWriter(emit)
@@ -956,14 +957,16 @@ class _Extractor:
         if not rel or rel in self._dirs:
             raise ArchiveError(f"refusing member {name!r}: conflicts with a directory of the same name")
         self._parent(rel, name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        if rel in self._files:  # a later duplicate replaces the file, never writes through its hardlinks
+            os.unlink(self._abs(rel))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             fd = os.open(self._abs(rel), flags, mode & 0o777)
         except IsADirectoryError:
             raise ArchiveError(f"refusing member {name!r}: conflicts with a directory of the same name") from None
         try:
             write(fd)
-            os.utime(fd, (mtime, mtime))
+            os.utime(fd, (min(max(mtime, 0), _MAX_MTIME),) * 2)
         finally:
             os.close(fd)
         self._files.add(rel)
@@ -1034,7 +1037,17 @@ class _Extractor:
 
 
 def _move_into_place(src: str, dest: Path) -> None:
+    """Rename ``src`` to ``dest``, replacing a file, a symlink or an *empty* directory found there
+    (a mount point such as Argo's emptyDir); a non-empty directory is never clobbered."""
     try:
+        if os.path.lexists(dest):
+            if os.path.isdir(dest) and not os.path.islink(dest):
+                if os.listdir(dest):
+                    raise StorageError(f"cannot unpack the artifact to {dest}: a non-empty directory is in the way")
+                if not os.path.isdir(src):
+                    os.rmdir(dest)
+            elif os.path.isdir(src):
+                os.unlink(dest)
         os.replace(src, dest)
     except OSError as exc:
         raise StorageError(f"cannot move the unpacked artifact into place at {dest}: {exc.strerror}") from exc
@@ -1074,7 +1087,7 @@ def _extract_zip(path: str, ex: _Extractor) -> None:
             elif stat.S_ISLNK(unix_mode):
                 with zf.open(info) as f:
                     ex.symlink(info.filename, _decode(f.read(4096)))
-            elif unix_mode and not stat.S_ISREG(unix_mode):
+            elif stat.S_IFMT(unix_mode) not in (0, stat.S_IFREG):  # 0: writers that store only permissions
                 raise ArchiveError(f"refusing member {info.filename!r}: special files are not allowed")
             else:
 
@@ -1128,6 +1141,9 @@ def unpack(stream: BinaryIO, dest: Path, fmt: ArchiveFormat | None, *, detect_zi
 def _decoder(kind: str, source: Any) -> Any:
     peek = source if isinstance(source, _Peekable) else _Peekable(source)
     magic = peek.peek(4)
+    expected = {"tgz": _GZIP_MAGIC, "zstd": _ZSTD_MAGIC}.get(kind, b"")
+    if len(magic) < len(expected) and expected.startswith(magic):
+        raise ArchiveError(f"truncated {'gzip' if kind == 'tgz' else 'zstd'} stream: only {len(magic)} byte(s)")
     if kind == "tgz":
         if not magic.startswith(_GZIP_MAGIC):
             raise ArchiveError("not a gzip stream (archive 'tar' expects a .tgz; was it saved with another format?)")

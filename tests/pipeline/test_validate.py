@@ -138,7 +138,7 @@ FAILING = [
             - {name: B, dependencies: [A], template: echo}
             - {name: C, dependencies: [A], template: echo}
         """),
-        "templates.main sorting failed: graph with cycle",
+        "templates.main.tasks dependency cycle detected: C->A->C",
         id="dag-cycle",
     ),
     pytest.param(
@@ -151,7 +151,7 @@ FAILING = [
             - {name: A, template: echo}
             - {name: B, dependencies: [Z], template: echo}
         """),
-        "templates.main sorting failed: invalid dependency Z",
+        "templates.main.tasks.B dependency 'Z' not defined",
         id="dag-dependency-undefined",
     ),
     pytest.param(
@@ -937,6 +937,99 @@ PASSING = [
               metadata: {name: "{{workflow.name}}", labels: {n: "{{=asInt(workflow.parameters.action)}}"}}
         """),
         id="resource-with-placeholders",
+    ),
+]
+
+
+# Documents from Argo's own validate tests that Argo accepts.
+PASSING += [
+    pytest.param(
+        wf("""
+        entrypoint: plan
+        templates:
+        - name: plan
+          steps:
+          - - name: pass-parameter
+              template: global-parameter-passing
+              arguments:
+                parameters:
+                - {name: global-parameter-name, value: key}
+                - {name: global-parameter-value, value: value}
+          - - name: print-parameter
+              template: parameter-printing
+              arguments:
+                parameters: [{name: parameter, value: "{{workflow.outputs.parameters.key}}"}]
+        - name: global-parameter-passing
+          inputs:
+            parameters: [{name: global-parameter-name}, {name: global-parameter-value}]
+          container: {image: alpine:3.11, command: [sh, -c], args: ["exit 0"]}
+          outputs:
+            parameters:
+            - name: global-parameter
+              value: "{{inputs.parameters.global-parameter-value}}"
+              globalName: "{{inputs.parameters.global-parameter-name}}"
+        - name: parameter-printing
+          inputs: {parameters: [{name: parameter}]}
+          container: {image: alpine:3.11, command: [sh, -c], args: ["echo {{inputs.parameters.parameter}}"]}
+        """),
+        id="argo-runtime-global-names",
+    ),
+    pytest.param(
+        wf("""
+        entrypoint: unresolved
+        templates:
+        - name: first
+          container: {image: alpine:3.23}
+          outputs:
+            parameters: [{name: hosts, valueFrom: {path: /etc/hosts}, globalName: global}]
+        - name: second
+          container: {image: alpine:3.23, command: [echo, "{{workflow.outputs.parameters.global}}"]}
+        - name: unresolved
+          dag:
+            tasks:
+            - {name: B, dependencies: [A], template: second}
+            - {name: A, template: first}
+        """),
+        id="argo-global-output-from-earlier-task",
+    ),
+    pytest.param(
+        wf("""
+        entrypoint: dag
+        templates:
+        - name: dag
+          dag:
+            tasks:
+            - name: fanout
+              template: fanout
+              arguments: {parameters: [{name: input, value: "[1, 2]"}]}
+            - name: dag-process
+              template: sub-dag
+              depends: fanout
+              arguments:
+                parameters:
+                - {name: item, value: "{{item}}"}
+                - {name: input, value: "{{tasks.fanout.outputs.parameters.output}}"}
+              withParam: "{{tasks.fanout.outputs.parameters.output}}"
+        - name: sub-dag
+          inputs: {parameters: [{name: input}, {name: item}]}
+          outputs:
+            parameters: [{name: output, valueFrom: {parameter: "{{tasks.process.outputs.parameters}}"}}]
+          dag:
+            tasks:
+            - name: fanout
+              template: fanout
+              arguments: {parameters: [{name: input, value: "{{inputs.parameters.input}}"}]}
+            - name: process
+              template: fanout
+              depends: fanout
+              arguments: {parameters: [{name: input, value: "{{item}}"}]}
+              withParam: "{{tasks.fanout.outputs.parameters.output}}"
+        - name: fanout
+          inputs: {parameters: [{name: input}]}
+          container: {image: alpine, command: [sh, -c], args: ["echo {{inputs.parameters.input}} | tee /tmp/output"]}
+          outputs: {parameters: [{name: output, valueFrom: {path: /tmp/output}}]}
+        """),
+        id="argo-aggregated-task-outputs",
     ),
 ]
 

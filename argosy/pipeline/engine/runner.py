@@ -96,7 +96,25 @@ class WorkflowRunner:
             raise ArgosyError(f"workflow {name} is already being run by {info.owner if info else 'another process'}")
         try:
             return self._run(record, ns)
+        except ArgosyError:
+            raise
+        except Exception as exc:
+            # A bug must never leave a workflow Running forever: record it on the workflow.
+            import traceback
+
+            traceback.print_exc()
+            message = f"internal error in argosy: {type(exc).__name__}: {exc} (see {self.store.log_path(record['metadata']['name'], 'controller')})"
+
+            def fail(rec: dict[str, Any]) -> None:
+                st = rec.setdefault("status", {})
+                st.update(phase="Error", message=message, finishedAt=format_time(now()))
+                labels = rec.setdefault("metadata", {}).setdefault("labels", {})
+                labels["workflows.argoproj.io/phase"] = "Error"
+                labels["workflows.argoproj.io/completed"] = "true"
+
+            return self.store.modify_workflow(record["metadata"]["name"], fail, namespace=ns)  # type: ignore[no-any-return]
         finally:
+            self.executor.close()
             self.store.release_lease(record["metadata"]["name"])
 
     def _run(self, record: dict[str, Any], ns: str) -> dict[str, Any]:
@@ -118,11 +136,26 @@ class WorkflowRunner:
             output_key_format=self.output_key_format,
             memo=self.store,
         )
+        try:
+            op.setup_globals()
+        except ArgosyError as exc:
+            op.finish("Failed", f"failed to set global parameters: {exc}")
+            return self._persist(name, ns, op.to_status(), final=True)
+        self._apply_workflow_metadata(name, ns, op)
         last_persist = 0.0
         last_poll = 0.0
         resume_seen = ((record.get("metadata") or {}).get("annotations") or {}).get(RESUME_ANNOTATION)
+        stalled = 0
         while True:
+            before = op.fingerprint()
             op.reconcile()
+            if not op.done and op.fingerprint() == before and not self.executor.active() and op.next_wakeup() is None and not _has_open_suspend(op) and not op.wf.spec.suspend:
+                stalled += 1
+                if stalled >= 3:
+                    # Nothing runs, nothing is scheduled, nothing changed: say so instead of hanging.
+                    op.finish("Error", "workflow made no progress: no step is running or can start (this is a bug in argosy; please report it)")
+            else:
+                stalled = 0
             t = time.monotonic()
             if op.done or t - last_persist >= PERSIST_INTERVAL:
                 current = self._persist(name, ns, op.to_status(), final=op.done, workflow=op.wf)
@@ -139,6 +172,34 @@ class WorkflowRunner:
                 timeout = 0.01  # nothing in flight: the next pass can advance at once
             for result in self.executor.wait(timeout):
                 op.apply_result(result)
+
+    def _apply_workflow_metadata(self, name: str, ns: str, op: Operator) -> None:
+        """``spec.workflowMetadata``: labels/annotations, and labels computed by expressions."""
+        meta = op.wf.spec.workflow_metadata
+        if meta is None:
+            return
+        labels = dict(meta.labels or {})
+        if meta.labels_from:
+            from argosy.pipeline.expr import evaluate, expand_env, format_result
+
+            env = expand_env(dict(op.global_params))
+            for key, src in meta.labels_from.items():
+                expression = (src or {}).get("expression")
+                if not expression:
+                    continue
+                try:
+                    labels[key] = format_result(evaluate(expression, env))
+                except ArgosyError as exc:
+                    raise ArgosyError(f"spec.workflowMetadata.labelsFrom.{key}: {exc}") from None
+        annotations = dict(meta.annotations or {})
+
+        def apply(rec: dict[str, Any]) -> None:
+            m = rec.setdefault("metadata", {})
+            m.setdefault("labels", {}).update(labels)
+            if annotations:
+                m.setdefault("annotations", {}).update(annotations)
+
+        self.store.modify_workflow(name, apply, namespace=ns)
 
     def _kill_leftovers(self, op: Operator) -> None:
         for pod in self.executor.active():

@@ -50,6 +50,8 @@ class PodResult:
     outputs: Outputs | None = None
     started_at: str | None = None
     finished_at: str | None = None
+    #: containerSet only: per-container {phase, message, startedAt, finishedAt, exitCode}
+    containers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Executor(abc.ABC):

@@ -162,7 +162,7 @@ class LocalExecutor(Executor):
             container = tmpl.script or tmpl.container
             if container is None:
                 if tmpl.container_set is not None:
-                    return self._run_container_set(req, fs, log)
+                    return self._run_container_set(req, fs, log, step_dir)
                 kind = "resource" if tmpl.resource is not None else "this template type"
                 return PodResult(req.pod_name, req.node_id, "Error", f"{kind} templates need Kubernetes: run with --kubernetes")
             # init: inputs
@@ -220,8 +220,65 @@ class LocalExecutor(Executor):
                 except Exception:  # cleanup must not mask the pod's result
                     shutil.rmtree(step_dir, ignore_errors=True)
 
-    def _run_container_set(self, req: PodRequest, fs: Any, log: Path) -> PodResult:
-        return PodResult(req.pod_name, req.node_id, "Error", "containerSet templates are not supported by the local executor yet")
+    def _run_container_set(self, req: PodRequest, fs: Any, log: Path, step_dir: Path) -> PodResult:
+        """One pod, several containers sharing its filesystem, run in dependency order."""
+        from argosy.pipeline.executors import sandbox
+
+        tmpl = req.template
+        cset = tmpl.container_set
+        assert cset is not None
+        for art in req.input_artifacts:
+            if art.path and not self._load_input(art, fs.host_path(art.path)) and not art.optional:
+                return PodResult(req.pod_name, req.node_id, "Error", f"required artifact '{art.name}' not supplied")
+        retries = int(str(cset.retry_strategy.retries)) if cset.retry_strategy is not None else 0
+        states: dict[str, dict[str, Any]] = {}
+        pending = {c.name or "": c for c in cset.containers}
+        started = format_time(now())
+        main_stdout: Path | None = None
+        while pending:
+            ready = [c for c in pending.values() if all(states.get(d, {}).get("phase") == "Succeeded" for d in c.dependencies or [])]
+            blocked = [c for c in pending.values() if any(states.get(d, {}).get("phase") not in (None, "Succeeded") for d in c.dependencies or [])]
+            for c in blocked:
+                states[c.name or ""] = {"phase": "Omitted", "message": "a dependency did not succeed"}
+                pending.pop(c.name or "")
+            if not ready:
+                break
+            procs = []
+            for c in ready:
+                pending.pop(c.name or "")
+                out = step_dir / f"stdout.{c.name}"
+                if c.name == "main":
+                    main_stdout = out
+                for attempt in range(retries + 1):
+                    argv = command_for(c, self.config)
+                    spec = sandbox.SandboxSpec(argv=argv, env=self._env(req, c), working_dir=c.working_dir, fs=fs, stdout_path=out, stderr_path=step_dir / f"stderr.{c.name}", log_path=step_dir / f"log.{c.name}", timeout=req.deadline_seconds)
+                    procs.append((c, attempt, sandbox.start(spec)))
+                    break
+            for c, _attempt, proc in procs:
+                res = proc.wait()
+                for tries in range(retries):
+                    if res.exit_code == 0 or res.timed_out:
+                        break
+                    spec = sandbox.SandboxSpec(argv=command_for(c, self.config), env=self._env(req, c), working_dir=c.working_dir, fs=fs, stdout_path=step_dir / f"stdout.{c.name}", stderr_path=step_dir / f"stderr.{c.name}", log_path=step_dir / f"log.{c.name}", timeout=req.deadline_seconds)
+                    res = sandbox.start(spec).wait()
+                phase = "Succeeded" if res.exit_code == 0 else ("Error" if res.exit_code == 64 else "Failed")
+                message = None if phase == "Succeeded" else (DEADLINE_MESSAGE if res.timed_out else res.error or f"Error (exit code {res.exit_code})")
+                states[c.name or ""] = {"phase": phase, "message": message, "startedAt": format_time(res.started_at), "finishedAt": format_time(res.finished_at), "exitCode": res.exit_code}
+                part = step_dir / f"log.{c.name}"
+                if part.exists():
+                    with log.open("ab") as dst, part.open("rb") as src:
+                        shutil.copyfileobj(src, dst)
+        failed = [n for n, st in states.items() if st.get("phase") in ("Failed", "Error")]
+        exit_code = int(states.get("main", {}).get("exitCode") or 0)
+        outputs, problems = self._collect_outputs(req, tmpl, fs, main_stdout or (step_dir / "stdout.none"), exit_code, log)
+        if main_stdout is None:
+            outputs.result = None
+        if failed:
+            first = states[failed[0]]
+            return PodResult(req.pod_name, req.node_id, first["phase"], f"{failed[0]}: {first['message']}", outputs, started, containers=states)
+        if problems:
+            return PodResult(req.pod_name, req.node_id, "Error", "; ".join(problems), outputs, started, containers=states)
+        return PodResult(req.pod_name, req.node_id, "Succeeded", None, outputs, started, containers=states)
 
     def _load_input(self, art: Artifact, dest: Path) -> bool:
         if self.artifacts is None:

@@ -19,10 +19,17 @@ the main process ends or is killed, the kernel kills every other process of the 
 
 ``none`` mode (no namespaces available, or ``ARGOSY_SANDBOX=none``): steps run directly on the
 host, paths map to the host's own, and the process group is killed instead. Argosy warns once.
+
+Limits: files lying directly beside a host mount (``/.dockerenv``, Docker's ``/etc/hosts``)
+are read-only to the step; without root, the step is root only over files the user owns, so
+it cannot change other users' files nor create entries in their directories (``/usr/share``)
+unless the caller created that directory with ``host_path(d).mkdir(parents=True)`` first;
+in ``none`` mode a process that leaves the session (``setsid``) escapes the kill.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import logging
@@ -36,7 +43,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -94,8 +101,7 @@ def _precheck() -> str:
             return "user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0"
         if _sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0":
             return (
-                "unprivileged user namespaces are disabled: "
-                "/proc/sys/kernel/unprivileged_userns_clone is 0"
+                "unprivileged user namespaces are disabled: /proc/sys/kernel/unprivileged_userns_clone is 0"
             )
     return ""
 
@@ -126,7 +132,7 @@ def _overlay_support() -> _Support:
     # Root can mount directly; otherwise (or if that is forbidden, e.g. in a container)
     # a user namespace gives the step the mount rights it needs.
     errors = []
-    for userns in ([False, True] if os.geteuid() == 0 else [True]):
+    for userns in [False, True] if os.geteuid() == 0 else [True]:
         err = _probe(userns)
         if err is None:
             return _Support(True, userns, "")
@@ -140,7 +146,7 @@ def detect_mode() -> str:
     """The sandbox mode steps get here: ``overlay`` if namespaces work, else ``none``.
 
     ``ARGOSY_SANDBOX=overlay|none`` forces a mode; forcing one that cannot work raises
-    :class:`ExecutorError` with the reason. The (few ms) probe runs once per process.
+    :class:`ExecutorError` with the reason. The probe (one real step, ~20 ms) runs once per process.
     """
     forced = os.environ.get("ARGOSY_SANDBOX", "").strip().lower()
     if forced in ("", "auto"):
@@ -152,7 +158,9 @@ def detect_mode() -> str:
         if not support.available:
             raise ExecutorError(f"ARGOSY_SANDBOX=overlay, but the sandbox cannot work here: {support.reason}")
         return "overlay"
-    raise ExecutorError(f"ARGOSY_SANDBOX={forced!r} is not a sandbox mode; use one of: auto, {', '.join(MODES)}")
+    raise ExecutorError(
+        f"ARGOSY_SANDBOX={forced!r} is not a sandbox mode; use one of: auto, {', '.join(MODES)}"
+    )
 
 
 _none_warned = False
@@ -173,12 +181,28 @@ def _warn_no_isolation(reason: str) -> None:
     )
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Sandbox degradations (e.g. a host dir that cannot be overlaid) repeat for every step."""
+    with _warn_lock:
+        first = message not in _warned
+        _warned.add(message)
+    log.log(logging.WARNING if first else logging.DEBUG, "sandbox: %s", message)
+
+
 # ---------------------------------------------------------------------------------------------
 # the step's filesystem
 
 
 class StepFilesystem:
-    """A step's private view of "/", kept in ``step_dir`` (see the module docstring)."""
+    """A step's private view of "/", kept in ``step_dir`` (see the module docstring).
+
+    Layout: ``root/`` is the step's "/" (everything it or the caller wrote), ``.work/`` holds
+    overlayfs scratch dirs. Use a fresh ``step_dir`` per attempt (a retry, like a new
+    container, must not see the previous attempt's files) and run one process at a time in it.
+    """
 
     step_dir: Path
     mode: str
@@ -193,6 +217,7 @@ class StepFilesystem:
         private_dirs: Iterable[str] = ("/tmp",),
     ) -> None:
         """``mode`` defaults to :func:`detect_mode`; ``private_dirs`` (top-level only) start empty."""
+        requested = mode
         if mode is None:
             mode = detect_mode()
         elif mode not in MODES:
@@ -203,10 +228,12 @@ class StepFilesystem:
             if not support.available:
                 raise ExecutorError(f"the overlay sandbox cannot work here: {support.reason}")
             userns = support.userns
+        elif requested == "none":
+            _warn_no_isolation("mode='none' was requested")
+        elif os.environ.get("ARGOSY_SANDBOX", "").strip().lower() == "none":
+            _warn_no_isolation("ARGOSY_SANDBOX=none")
         else:
-            forced = os.environ.get("ARGOSY_SANDBOX", "").strip().lower() == "none"
-            reason = "ARGOSY_SANDBOX=none" if forced else _overlay_support().reason or "mode 'none' requested"
-            _warn_no_isolation(reason)
+            _warn_no_isolation(_overlay_support().reason)
         self._setup(Path(step_dir), mode, userns, private_dirs)
 
     @classmethod
@@ -223,7 +250,12 @@ class StepFilesystem:
         names = set()
         for d in private_dirs:
             parts = [p for p in d.split("/") if p]
-            if not d.startswith("/") or len(parts) != 1 or parts[0] in view.SPECIAL_DIRS or parts[0] in (".", ".."):
+            if (
+                not d.startswith("/")
+                or len(parts) != 1
+                or parts[0] in view.SPECIAL_DIRS
+                or parts[0] in (".", "..")
+            ):
                 raise ExecutorError(f"private_dirs must be top-level directories like /tmp, got {d!r}")
             names.add(parts[0])
         self.private = frozenset(names)
@@ -245,7 +277,8 @@ class StepFilesystem:
 
         Symlinks in the directories are followed as the step would (``/bin/kubectl`` lands in
         ``usr/bin`` on a merged-/usr host); a final symlink is not, so a placed file replaces it.
-        Parent directories are the caller's to create.
+        Parent directories are the caller's to create; directories created here are writable
+        by the step even when it runs without root.
         """
         return self._map(path, follow_last=False)
 
@@ -339,6 +372,7 @@ class _Sinks:
     def __init__(self, spec: SandboxSpec) -> None:
         self._files: dict[int, BinaryIO | None] = {}
         self.log: BinaryIO | None = None
+        self.error: str | None = None
         self._partial = {1: bytearray(), 2: bytearray()}
         try:
             self._files[1] = self._open(spec.stdout_path)
@@ -356,30 +390,44 @@ class _Sinks:
         return open(path, "wb")  # noqa: SIM115 - closed by close()
 
     def feed(self, stream: int, data: bytes) -> None:
-        out = self._files.get(stream)
-        if out is not None:
-            out.write(data)
-            out.flush()
-        if self.log is not None:
-            buf = self._partial[stream]
-            buf += data
-            end = buf.rfind(b"\n") + 1
-            if end:
-                self.log.write(buf[:end])
-                self.log.flush()
-                del buf[:end]
+        try:
+            out = self._files.get(stream)
+            if out is not None:
+                out.write(data)
+                out.flush()
+            if self.log is not None:
+                buf = self._partial[stream]
+                buf += data
+                end = buf.rfind(b"\n") + 1
+                if end:
+                    self.log.write(buf[:end])
+                    self.log.flush()
+                    del buf[:end]
+        except OSError as exc:
+            self._fail(exc)
 
     def end(self, stream: int) -> None:
         buf = self._partial[stream]
-        if self.log is not None and buf:
-            self.log.write(bytes(buf) + b"\n")
-            self.log.flush()
+        try:
+            if self.log is not None and buf:
+                self.log.write(bytes(buf) + b"\n")
+                self.log.flush()
+        except OSError as exc:
+            self._fail(exc)
         buf.clear()
+
+    def _fail(self, exc: OSError) -> None:
+        """Keep the step running (its pipes must be drained) but stop writing and say why."""
+        self.error = f"writing the step's logs failed: {exc}"
+        self.close()
+        self._files = {}
+        self.log = None
 
     def close(self) -> None:
         for f in (*self._files.values(), self.log):
             if f is not None:
-                f.close()
+                with contextlib.suppress(OSError):
+                    f.close()
 
 
 class SandboxProcess:
@@ -403,6 +451,7 @@ class SandboxProcess:
         self._sinks = sinks
         self._started_at = started_at
         self._lifeline = lifeline
+        self._lifeline_used = lifeline is not None  # i.e. a namespace sandbox
         self._placeholders = placeholders or []
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -415,12 +464,13 @@ class SandboxProcess:
         self._deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         if popen is None:
             code, message = failure or (127, "the step could not be started")
-            for stream in (2,):
-                sinks.feed(stream, message.encode() + b"\n")
+            sinks.feed(2, message.encode() + b"\n")
             sinks.close()
             self._result = SandboxResult(code, False, False, started_at, _now(), message)
             self._done.set()
             return
+        self._wake_r, self._wake_w = os.pipe()  # lets kill() interrupt the supervisor's select
+        os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._supervise, name=f"sandbox-{popen.pid}", daemon=True)
         self._thread.start()
 
@@ -453,13 +503,13 @@ class SandboxProcess:
             else:
                 self._killed = True
             self._kill_sent_at = time.monotonic()
-            try:
+            with contextlib.suppress(OSError):  # already gone
                 if self._lifeline is not None:
                     os.write(self._lifeline, b"k")  # the supervisor in the sandbox kills pid 1
                 else:
                     os.killpg(popen.pid, signal.SIGKILL)
-            except OSError:
-                pass  # already gone
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"w")
 
     def _mark_exited(self) -> None:
         with self._lock:
@@ -468,18 +518,30 @@ class SandboxProcess:
             if self._lifeline is None and self._popen is not None:
                 # No pid namespace: end what the main process left behind, as a container
                 # runtime would. The unreaped leader keeps the group id from being reused.
-                try:
+                with contextlib.suppress(OSError):
                     os.killpg(self._popen.pid, signal.SIGKILL)
-                except OSError:
-                    pass
 
     def _supervise(self) -> None:
         popen = self._popen
-        assert popen is not None and popen.stdout is not None and popen.stderr is not None
+        assert popen is not None
+        failure = None
+        try:
+            self._pump(popen)
+        except BaseException as exc:  # a bug here must neither hang wait() nor leak the step
+            failure = f"supervising the step failed: {exc!r}"
+            with contextlib.suppress(OSError):
+                os.kill(popen.pid, signal.SIGKILL)  # unreaped, so it is still ours to kill
+        finally:
+            self._finish(popen, failure)
+
+    def _pump(self, popen: subprocess.Popen[bytes]) -> None:
+        """Copy output to the sinks until the process exited and its pipes closed."""
+        assert popen.stdout is not None and popen.stderr is not None
         sel = selectors.DefaultSelector()
         streams = {popen.stdout.fileno(): 1, popen.stderr.fileno(): 2}
         for fd in streams:
             sel.register(fd, selectors.EVENT_READ, fd)
+        sel.register(self._wake_r, selectors.EVENT_READ, -2)
         pidfd: int | None
         try:
             pidfd = os.pidfd_open(popen.pid)
@@ -496,25 +558,27 @@ class SandboxProcess:
                         self._terminate(timed_out=True)
                     sent = self._kill_sent_at
                     if sent is not None and not escalated and now - sent > _KILL_GRACE:
-                        escalated = True
+                        escalated = True  # the in-sandbox supervisor did not react: kill it
                         os.kill(popen.pid, signal.SIGKILL)
                 elif not streams or (drain_until is not None and now >= drain_until):
                     break
                 for key, _ in sel.select(self._select_timeout(now, drain_until, pidfd)):
                     fd = key.data
-                    if fd == -1:
-                        sel.unregister(pidfd)
+                    if fd == -2:
+                        os.read(self._wake_r, 64)
+                    elif fd == -1:
+                        sel.unregister(key.fileobj)
                         self._mark_exited()
-                        continue
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        chunk = b""
-                    if chunk:
-                        self._sinks.feed(streams[fd], chunk)
                     else:
-                        sel.unregister(fd)
-                        self._sinks.end(streams.pop(fd))
+                        try:
+                            chunk = os.read(fd, 65536)
+                        except OSError:
+                            chunk = b""
+                        if chunk:
+                            self._sinks.feed(streams[fd], chunk)
+                        else:
+                            sel.unregister(fd)
+                            self._sinks.end(streams.pop(fd))
                 if not self._exited and pidfd is None and _has_exited(popen.pid):
                     self._mark_exited()
                 if self._exited and drain_until is None:
@@ -523,7 +587,6 @@ class SandboxProcess:
             sel.close()
             if pidfd is not None:
                 os.close(pidfd)
-        self._finish(popen)
 
     def _select_timeout(self, now: float, drain_until: float | None, pidfd: int | None) -> float | None:
         limits = []
@@ -538,28 +601,44 @@ class SandboxProcess:
                 limits.append(0.05)
         return min(limits) if limits else None
 
-    def _finish(self, popen: subprocess.Popen[bytes]) -> None:
-        code = popen.wait()
-        if code < 0:
-            code = 128 - code
-        for pipe in (popen.stdout, popen.stderr):
-            if pipe is not None:
-                pipe.close()
-        with self._lock:
-            if self._lifeline is not None:
-                os.close(self._lifeline)
+    def _finish(self, popen: subprocess.Popen[bytes], failure: str | None) -> None:
+        code = -1
+        try:
+            code = popen.wait()
+            if code < 0:
+                code = 128 - code
+            with self._lock:
+                self._exited = True
+                for fd in (self._lifeline, self._wake_r, self._wake_w):
+                    if fd is not None:
+                        os.close(fd)
                 self._lifeline = None
-        self._sinks.close()
-        _drop_placeholders(self.spec.fs, self._placeholders)
-        error = None
-        if self._timed_out:
-            error = f"timed out after {self.spec.timeout:g}s; the step's processes were killed"
-        elif self._killed:
-            error = "killed; the step's processes were killed"
-        self._result = SandboxResult(
-            code, self._timed_out, self._killed, self._started_at, self._finished_at, error
-        )
-        self._done.set()
+            for pipe in (popen.stdout, popen.stderr):
+                if pipe is not None:
+                    pipe.close()
+            self._sinks.close()
+            _drop_placeholders(self.spec.fs, self._placeholders)
+            if self._lifeline_used:
+                # Overlay scratch dirs are left with mode 000, which a plain `rm -rf` by a
+                # non-root user cannot delete; they are recreated on the next run anyway.
+                view.rmtree(self.spec.fs.step_dir / _WORK)
+        except BaseException as exc:
+            failure = failure or f"cleaning up after the step failed: {exc!r}"
+        finally:
+            if failure is not None or self._sinks.error is not None:
+                error = failure or self._sinks.error
+            elif self._timed_out:
+                error = f"timed out after {self.spec.timeout:g}s; the step's processes were killed"
+            elif self._killed:
+                error = "killed; the step's processes were killed"
+            else:
+                error = None
+            if self._finished_at == self._started_at:
+                self._finished_at = _now()
+            self._result = SandboxResult(
+                code, self._timed_out, self._killed, self._started_at, self._finished_at, error
+            )
+            self._done.set()
 
 
 def _drop_placeholders(fs: StepFilesystem, paths: list[Path]) -> None:
@@ -568,7 +647,7 @@ def _drop_placeholders(fs: StepFilesystem, paths: list[Path]) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _has_exited(pid: int) -> bool:
@@ -624,7 +703,9 @@ class _ExecFailed(Exception):
     """The command itself could not be executed (carries exit code and message)."""
 
 
-def _start_direct(spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, started_at: datetime) -> SandboxProcess:
+def _start_direct(
+    spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, started_at: datetime
+) -> SandboxProcess:
     cwd = None
     if spec.working_dir:
         cwd = spec.fs.host_path(spec.working_dir)
@@ -649,7 +730,9 @@ def _start_direct(spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, started
     return SandboxProcess(spec, sinks, started_at, popen)
 
 
-def _start_isolated(spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, started_at: datetime) -> SandboxProcess:
+def _start_isolated(
+    spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, started_at: datetime
+) -> SandboxProcess:
     fs = spec.fs
     manifest = fs.step_dir / _PLACEHOLDERS
     if manifest.exists():  # left by a run that did not finish cleanly
@@ -696,6 +779,7 @@ def _start_isolated(spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, start
         os.close(diag_w)
         diag = _read_all(diag_r)
         _drop_placeholders(fs, planner.placeholders)
+        view.rmtree(fs.step_dir / _WORK)
         if isinstance(exc, subprocess.SubprocessError):
             errors = [line[2:] for line in diag.splitlines() if line.startswith("E ")] or ["unknown error"]
             raise ExecutorError(f"cannot set up the sandbox in {fs.step_dir}: {'; '.join(errors)}") from None
@@ -706,5 +790,12 @@ def _start_isolated(spec: SandboxSpec, env: dict[str, str], sinks: _Sinks, start
         os.close(lifeline_r)
     os.close(diag_w)
     for line in _read_all(diag_r).splitlines():
-        log.warning("sandbox %s: %s", fs.step_dir, line[2:])
-    return SandboxProcess(spec, sinks, started_at, popen, lifeline=lifeline_w, placeholders=planner.placeholders)
+        _warn_once(line[2:])
+    # The kernel made each overlay's scratch dir mode 000; relax that now, so that what a
+    # crash leaves behind can still be deleted with an ordinary rmtree by a non-root user.
+    for entry in os.scandir(fs.step_dir / _WORK):
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.join(entry.path, "work"), 0o700)
+    return SandboxProcess(
+        spec, sinks, started_at, popen, lifeline=lifeline_w, placeholders=planner.placeholders
+    )

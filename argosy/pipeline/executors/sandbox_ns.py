@@ -17,6 +17,7 @@ multi-threaded and only the forking thread exists in the child.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -305,10 +306,14 @@ class ChildSetup:
             except OSError:
                 os.unlink(path)
         os.mkdir(dev + b"/pts", 0o755)
-        try:
-            _mount(b"devpts", dev + b"/pts", b"devpts", MS_NOSUID | MS_NOEXEC, b"newinstance,ptmxmode=0666,mode=620")
-        except OSError:
-            pass  # no pseudo-terminals: steps run without a tty anyway
+        with contextlib.suppress(OSError):  # no pseudo-terminals then: steps have no tty anyway
+            _mount(
+                b"devpts",
+                dev + b"/pts",
+                b"devpts",
+                MS_NOSUID | MS_NOEXEC,
+                b"newinstance,ptmxmode=0666,mode=620",
+            )
         os.mkdir(dev + b"/shm", 0o1777)
         _mount(b"tmpfs", dev + b"/shm", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=1777")
         for name, target in _DEV_LINKS:
@@ -342,16 +347,12 @@ class ChildSetup:
             os.close(fd)
 
     def _warn(self, message: str) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.write(self.plan.diag_fd, b"W " + message.encode(errors="replace") + b"\n")
-        except OSError:
-            pass
 
     def _report(self, exc: BaseException) -> None:
         text = str(exc) if isinstance(exc, OSError) and exc.args else repr(exc)
         if isinstance(exc, OSError) and exc.errno in (errno.EPERM, errno.EACCES) and self.plan.userns:
             text += " (are unprivileged user namespaces restricted, e.g. by AppArmor?)"
-        try:
+        with contextlib.suppress(OSError):
             os.write(self.plan.diag_fd, b"E " + text.encode(errors="replace") + b"\n")
-        except OSError:
-            pass

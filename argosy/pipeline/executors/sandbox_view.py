@@ -17,7 +17,8 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from argosy.errors import ExecutorError
@@ -167,15 +168,15 @@ class MountPlanner:
             private_dir = self.root / name
             private_dir.mkdir(exist_ok=True)
             os.chmod(private_dir, 0o1777)
-        self._walk("/")
+        try:
+            names = os.listdir("/")
+        except OSError as exc:
+            raise ExecutorError(f"cannot list / to build the sandbox: {exc.strerror}") from exc
+        self._walk("/", names)
         return self.ops
 
-    def _walk(self, host_dir: str) -> None:
-        try:
-            names = sorted(os.listdir(host_dir))
-        except OSError as exc:
-            raise ExecutorError(f"cannot list {host_dir} to build the sandbox: {exc.strerror}") from exc
-        for name in names:
+    def _walk(self, host_dir: str, names: list[str]) -> None:
+        for name in sorted(names):
             host = os.path.join(host_dir, name)
             if host_dir == "/" and (name in SPECIAL_DIRS or name in self.private):
                 continue
@@ -204,13 +205,13 @@ class MountPlanner:
 
     def _split_dir(self, host: str, upper: Path) -> None:
         try:
-            too_big = len(os.listdir(host)) > _MAX_SPLIT_ENTRIES
+            names = os.listdir(host)
         except OSError:  # unreadable (e.g. another user's home): show it as it is, read-only
-            too_big = True
-        if too_big or len(self.ops) > _MAX_OPS:
+            names = None
+        if names is None or len(names) > _MAX_SPLIT_ENTRIES or len(self.ops) > _MAX_OPS:
             self.ops.append(MountOp("rbind_ro", os.fsencode(host), self._rel(upper)))
         else:
-            self._walk(host)
+            self._walk(host, names)
 
     def _overlay(self, host: str, upper: Path) -> None:
         work = self.work / str(len(self.ops))
@@ -231,23 +232,29 @@ class MountPlanner:
 
 
 def rmtree(path: Path) -> None:
-    """Remove a tree, including the overlay work dirs the kernel leaves with mode 000."""
-    if not os.path.lexists(path):
-        return
-    for dirpath, dirnames, _ in os.walk(path):
-        for name in dirnames:  # chmod before os.walk descends, so it can list them
-            sub = os.path.join(dirpath, name)
-            if not os.path.islink(sub):
-                try:
-                    os.chmod(sub, 0o700)
-                except OSError:
-                    pass
+    """Remove a tree, even with dirs lacking owner permissions (overlay work dirs are mode 000)."""
 
-    def ignore_missing(func: object, p: str, exc_info: tuple[type[BaseException], BaseException, object]) -> None:
-        if not isinstance(exc_info[1], FileNotFoundError):
-            raise exc_info[1]
+    def fix_and_retry(func: Callable[..., object], p: str, exc: BaseException) -> None:
+        if isinstance(exc, FileNotFoundError):
+            return
+        if not isinstance(exc, PermissionError):
+            raise exc
+        os.chmod(os.path.dirname(p), 0o700)
+        if os.path.isdir(p) and not os.path.islink(p):
+            os.chmod(p, 0o700)
+            _rmtree(p, fix_and_retry)
+        else:
+            func(p)
 
-    shutil.rmtree(path, onerror=ignore_missing)
+    if os.path.lexists(path):
+        _rmtree(str(path), fix_and_retry)
+
+
+def _rmtree(path: str, onexc: Callable[[Callable[..., object], str, BaseException], None]) -> None:
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=onexc)
+    else:
+        shutil.rmtree(path, onerror=lambda func, p, info: onexc(func, p, info[1]))
 
 
 def clean_placeholders(paths: Iterable[Path]) -> None:

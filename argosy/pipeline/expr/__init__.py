@@ -21,7 +21,7 @@ from argosy.errors import ExpressionError
 from . import parser as _parser
 from .evaluator import Frame, compile_node, free_names
 from .functions import BUILTINS, GoFunc, go_float, go_int
-from .gofmt import GoError, sprint, to_json
+from .gofmt import GoError, to_json
 from .govaluate import evaluate_when
 from .jsonpath import query_json
 from .parser import ParseError, parse
@@ -142,14 +142,21 @@ def expand_env(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def format_result(value: Any, expression: str = "") -> str:
-    """How Argo writes a tag's result into the template: ``fmt.Sprintf("%v", value)``.
+    """How Argo writes a ``{{= }}`` result into the template (``expressionReplace``).
 
-    Strings are inserted raw, numbers in Go's spelling (``3``, ``35.8``, ``1e+06``),
-    lists as ``[a b]`` and maps as ``map[k:v]``; a nil result is an error, as in Argo.
+    Current Argo marshals the result with ``encoding/json`` and trims the quotes of a string:
+    strings go in raw, everything else as compact JSON (sorted keys, ``3`` not ``3.0``,
+    ``1e+21``, ``\u003c`` for ``<``). A nil result is an error, as it is in Argo.
+    Older Argo releases used ``%v`` (``map[a:1]``); :func:`gofmt.sprint` gives that form.
     """
     if value is None:
         raise ExpressionError(f'failed to evaluate expression "{expression}"')
-    return sprint(value)
+    if isinstance(value, str):
+        return value
+    try:
+        return to_json(value)
+    except GoError as exc:
+        raise ExpressionError(f"failed to marshal evaluated expression: {exc}") from None
 
 
 __all__ = [

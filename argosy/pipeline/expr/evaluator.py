@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .functions import BUILTINS, GoFunc, arity_error, sort_values
-from .gofmt import GoError, is_number, type_name, wrap_int64
+from .gofmt import GoError, is_number, kind_name, type_name, wrap_int64
 from .parser import (
     Array,
     Binary,
@@ -163,7 +163,14 @@ def _bool_fault(value: Any) -> Fault:
 
 
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": add, "-": sub, "*": mul, "/": div, "%": mod, "**": power, "^": power, "..": make_range,
+    "+": add,
+    "-": sub,
+    "*": mul,
+    "/": div,
+    "%": mod,
+    "**": power,
+    "^": power,
+    "..": make_range,
     "contains": functools.partial(string_op, "contains"),
     "startsWith": functools.partial(string_op, "startsWith"),
     "endsWith": functools.partial(string_op, "endsWith"),
@@ -334,7 +341,7 @@ def _call(node: Call) -> Fn:
         if fn is None:
             raise Fault("reflect: call of reflect.Value.Call on zero Value", pos)
         if not callable(fn):
-            raise Fault(f"reflect: call of reflect.Value.Call on {_kind(fn)} Value", pos)
+            raise Fault(f"reflect: call of reflect.Value.Call on {kind_name(fn)} Value", pos)
         try:
             return fn(*args)
         except Fault as exc:
@@ -347,12 +354,6 @@ def _call(node: Call) -> Fn:
             raise Fault(str(exc) or type(exc).__name__, pos) from None
 
     return run
-
-
-def _kind(value: Any) -> str:
-    from .gofmt import kind_name
-
-    return kind_name(value)
 
 
 def _array(node: Array) -> Fn:
@@ -380,7 +381,10 @@ def _map(node: MapLit) -> Fn:
 
 def _conditional(node: Conditional) -> Fn:
     cond_fn, then_fn, other_fn, pos = (
-        compile_node(node.cond), compile_node(node.then), compile_node(node.other), node.pos,
+        compile_node(node.cond),
+        compile_node(node.then),
+        compile_node(node.other),
+        node.pos,
     )
 
     def run(frame: Frame) -> Any:
@@ -583,18 +587,39 @@ def _run_reduce(frame: Frame, seq: Any, body: Fn | None, initial: Any) -> Any:
 
 
 _PREDICATE_RUNNERS: dict[str, Callable[[Frame, Any, Fn | None, Any], Any]] = {
-    "all": _run_all, "any": _run_any, "none": _run_none, "one": _run_one,
-    "filter": _run_filter, "map": _run_map,
-    "find": _run_find(False, False), "findIndex": _run_find(False, True),
-    "findLast": _run_find(True, False), "findLastIndex": _run_find(True, True),
-    "count": _run_count, "sum": _run_sum, "groupBy": _run_group_by,
-    "sortBy": _run_sort_by, "reduce": _run_reduce,
+    "all": _run_all,
+    "any": _run_any,
+    "none": _run_none,
+    "one": _run_one,
+    "filter": _run_filter,
+    "map": _run_map,
+    "find": _run_find(False, False),
+    "findIndex": _run_find(False, True),
+    "findLast": _run_find(True, False),
+    "findLastIndex": _run_find(True, True),
+    "count": _run_count,
+    "sum": _run_sum,
+    "groupBy": _run_group_by,
+    "sortBy": _run_sort_by,
+    "reduce": _run_reduce,
 }
 
 _COMPILERS: dict[type, Callable[[Any], Fn]] = {
-    Literal: _literal, Ident: _ident, Pointer: _pointer, Unary: _unary, Binary: _binary,
-    Member: _member, Chain: _chain, Slice: _slice, Call: _call, Builtin: _builtin,
-    Array: _array, MapLit: _map, Conditional: _conditional, Let: _let, Closure: _closure,
+    Literal: _literal,
+    Ident: _ident,
+    Pointer: _pointer,
+    Unary: _unary,
+    Binary: _binary,
+    Member: _member,
+    Chain: _chain,
+    Slice: _slice,
+    Call: _call,
+    Builtin: _builtin,
+    Array: _array,
+    MapLit: _map,
+    Conditional: _conditional,
+    Let: _let,
+    Closure: _closure,
 }
 
 

@@ -25,15 +25,21 @@ from .runtime import (
     fail,
     fetch,
     length,
-    not_type,
     to_int,
 )
 
 # --------------------------------------------------------------------------- Go-typed callables
 
 _GO_TYPE = {
-    "any": "interface {}", "string": "string", "int": "int", "int64": "int64", "float64": "float64",
-    "bool": "bool", "[]any": "[]interface {}", "map": "map[string]interface {}", "time": "time.Time",
+    "any": "interface {}",
+    "string": "string",
+    "int": "int",
+    "int64": "int64",
+    "float64": "float64",
+    "bool": "bool",
+    "[]any": "[]interface {}",
+    "map": "map[string]interface {}",
+    "time": "time.Time",
     "[]string": "[]string",
 }
 
@@ -50,7 +56,9 @@ def _accepts(kind: str, value: Any) -> bool:
     if kind == "bool":
         return isinstance(value, bool)
     if kind in ("[]any", "[]string"):
-        return isinstance(value, (list, tuple)) and (kind == "[]any" or all(isinstance(v, str) for v in value))
+        return isinstance(value, (list, tuple)) and (
+            kind == "[]any" or all(isinstance(v, str) for v in value)
+        )
     if kind == "map":
         return isinstance(value, Mapping)
     if kind == "time":
@@ -88,9 +96,17 @@ class GoFunc:
     def __call__(self, *args: Any) -> Any:
         n = len(self.params)
         if len(args) < n:
-            fail(f"not enough arguments to call {self.name}" if self.static else "reflect: Call with too few input arguments")
+            fail(
+                f"not enough arguments to call {self.name}"
+                if self.static
+                else "reflect: Call with too few input arguments"
+            )
         if len(args) > n and self.variadic is None:
-            fail(f"too many arguments to call {self.name}" if self.static else "reflect: Call with too many input arguments")
+            fail(
+                f"too many arguments to call {self.name}"
+                if self.static
+                else "reflect: Call with too many input arguments"
+            )
         for i, value in enumerate(args):
             kind = self.params[i] if i < n else self.variadic
             assert kind is not None
@@ -180,7 +196,7 @@ def go_split(text: str, sep: str, n: int = -1, after: bool = False) -> list[Any]
     if sep == "":
         chars = list(text)
         if n > 0 and len(chars) > n:
-            chars = chars[: n - 1] + ["".join(chars[n - 1:])]
+            chars = chars[: n - 1] + ["".join(chars[n - 1 :])]
         return list(chars)
     parts = text.split(sep, n - 1 if n > 0 else -1)
     if after:
@@ -275,7 +291,7 @@ def _trim(args: list[Any]) -> str:
 
 def _trim_prefix(args: list[Any]) -> str:
     text, prefix = as_str(args[0]), as_str(args[1]) if len(args) == 2 else " "
-    return text[len(prefix):] if prefix and text.startswith(prefix) else text
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def _trim_suffix(args: list[Any]) -> str:
@@ -359,8 +375,13 @@ def _duration(args: list[Any]) -> Duration:
 
 
 _DATE_LAYOUTS = [
-    "2006-01-02", "15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05Z07:00",
-    "02 Jan 06 15:04 MST", "Monday, 02-Jan-06 15:04:05 MST", "Mon, 02 Jan 2006 15:04:05 MST",
+    "2006-01-02",
+    "15:04:05",
+    "2006-01-02 15:04:05",
+    "2006-01-02T15:04:05Z07:00",
+    "02 Jan 06 15:04 MST",
+    "Monday, 02-Jan-06 15:04:05 MST",
+    "Mon, 02 Jan 2006 15:04:05 MST",
 ]
 
 
@@ -546,7 +567,11 @@ BUILTINS: dict[str, tuple[Callable[[list[Any]], Any], int, int]] = {
     "median": (_median, 1, -1),
     "toJSON": (_to_json, 1, 1),
     "fromJSON": (_from_json, 1, 1),
-    "toBase64": (lambda a: base64.b64encode(as_str(a[0]).encode("utf-8", "surrogatepass")).decode("ascii"), 1, 1),
+    "toBase64": (
+        lambda a: base64.b64encode(as_str(a[0]).encode("utf-8", "surrogatepass")).decode("ascii"),
+        1,
+        1,
+    ),
     "fromBase64": (_from_base64, 1, 1),
     "now": (_now, 0, 1),
     "duration": (_duration, 1, 1),
@@ -588,4 +613,4 @@ def arity_error(name: str, got: int) -> str | None:
     return f"invalid number of arguments for {name} (expected {lo} or {hi}, got {got})"
 
 
-__all__ = ["BUILTINS", "GoFunc", "arity_error", "go_float", "go_int", "not_type", "sort_values"]
+__all__ = ["BUILTINS", "GoFunc", "arity_error", "go_float", "go_int", "sort_values"]

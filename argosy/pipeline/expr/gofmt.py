@@ -1,8 +1,8 @@
 """Go's spelling of values: ``fmt`` ``%v``/``%T``/``%q``, ``encoding/json`` and ``strconv``.
 
-Argo inserts an expression's result with ``fmt.Sprintf("%v")``, ``toJson`` uses
-``encoding/json`` and ``asInt``/``sprig.int`` parse with ``strconv``; users see Go's
-output (``1e+06``, ``map[a:1]``, ``\\u003c``), so we reproduce it rather than Python's.
+Argo inserts an expression's result with ``encoding/json`` (older releases: ``%v``), ``string()``
+and ``sprig.toString`` use ``%v``, and ``asInt``/``sprig.int`` parse with ``strconv``; users
+see Go's output (``1e+06``, ``map[a:1]``, ``\\u003c``), so we reproduce it rather than Python's.
 
 Value model shared by the whole package: ``None`` is Go ``nil``, ``bool``, ``int`` (int64),
 ``float`` (float64), ``str``, ``list`` (``[]interface{}``), ``dict`` (``map[string]interface{}``),
@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -347,7 +347,9 @@ def _json_string(text: str, html: bool) -> str:
         elif ch == "\\":
             out.append("\\\\")
         elif code < 0x20:
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}.get(ch, f"\\u{code:04x}"))
+            out.append(
+                {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}.get(ch, f"\\u{code:04x}")
+            )
         elif html and ch in "<>&" or code in (0x2028, 0x2029):
             out.append(f"\\u{code:04x}")
         elif 0xD800 <= code <= 0xDFFF:
@@ -458,7 +460,7 @@ def parse_float(text: str) -> float:
         try:
             value = float.fromhex(text.replace("_", ""))
         except (ValueError, OverflowError):
-            raise GoError(f'strconv.ParseFloat: parsing {quote(text)}: invalid syntax') from None
+            raise GoError(f"strconv.ParseFloat: parsing {quote(text)}: invalid syntax") from None
     else:
         raise GoError(f"strconv.ParseFloat: parsing {quote(text)}: invalid syntax")
     if math.isinf(value):
@@ -509,7 +511,3 @@ def parse_int(text: str, base: int = 10, func: str = "ParseInt") -> int:
 def atoi(text: str) -> int:
     """``strconv.Atoi``: base 10, optional sign, no spaces or underscores."""
     return parse_int(text, 10, "Atoi")
-
-
-def as_callable(value: Any) -> Callable[..., Any] | None:
-    return value if callable(value) and not isinstance(value, type) else None

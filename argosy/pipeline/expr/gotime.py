@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from .gofmt import Duration, GoError, quote
 
 _LONG_MONTHS = [
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ]
 _LONG_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -23,8 +33,15 @@ _LONG_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 _STD: dict[str, list[tuple[str, str]]] = {
     "J": [("January", "LongMonth"), ("Jan", "Month")],
     "M": [("Monday", "LongWeekDay"), ("Mon", "WeekDay"), ("MST", "TZ")],
-    "0": [("002", "ZeroYearDay"), ("01", "ZeroMonth"), ("02", "ZeroDay"), ("03", "ZeroHour12"),
-          ("04", "ZeroMinute"), ("05", "ZeroSecond"), ("06", "Year")],
+    "0": [
+        ("002", "ZeroYearDay"),
+        ("01", "ZeroMonth"),
+        ("02", "ZeroDay"),
+        ("03", "ZeroHour12"),
+        ("04", "ZeroMinute"),
+        ("05", "ZeroSecond"),
+        ("06", "Year"),
+    ],
     "1": [("15", "Hour"), ("1", "NumMonth")],
     "2": [("2006", "LongYear"), ("2", "Day")],
     "_": [("__2", "UnderYearDay"), ("_2", "UnderDay")],
@@ -33,10 +50,20 @@ _STD: dict[str, list[tuple[str, str]]] = {
     "5": [("5", "Second")],
     "P": [("PM", "PM")],
     "p": [("pm", "pm")],
-    "-": [("-070000", "NumSecondsTz"), ("-07:00:00", "NumColonSecondsTZ"), ("-0700", "NumTZ"),
-          ("-07:00", "NumColonTZ"), ("-07", "NumShortTZ")],
-    "Z": [("Z070000", "ISO8601SecondsTZ"), ("Z07:00:00", "ISO8601ColonSecondsTZ"), ("Z0700", "ISO8601TZ"),
-          ("Z07:00", "ISO8601ColonTZ"), ("Z07", "ISO8601ShortTZ")],
+    "-": [
+        ("-070000", "NumSecondsTz"),
+        ("-07:00:00", "NumColonSecondsTZ"),
+        ("-0700", "NumTZ"),
+        ("-07:00", "NumColonTZ"),
+        ("-07", "NumShortTZ"),
+    ],
+    "Z": [
+        ("Z070000", "ISO8601SecondsTZ"),
+        ("Z07:00:00", "ISO8601ColonSecondsTZ"),
+        ("Z0700", "ISO8601TZ"),
+        ("Z07:00", "ISO8601ColonTZ"),
+        ("Z07", "ISO8601ShortTZ"),
+    ],
 }
 
 
@@ -190,8 +217,14 @@ class ParsedTime:
             tz = dt.UTC
         try:
             return dt.datetime(
-                self.year, self.month, self.day, self.hour, self.minute, self.second,
-                self.nanos // 1000, tzinfo=tz,
+                self.year,
+                self.month,
+                self.day,
+                self.hour,
+                self.minute,
+                self.second,
+                self.nanos // 1000,
+                tzinfo=tz,
             )
         except (ValueError, OverflowError) as exc:
             raise GoError(f"parsing time: {exc}") from None
@@ -209,14 +242,16 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
 def _parse_error(layout: str, value: str, elem: str, rest: str, msg: str = "") -> GoError:
     if msg:
         return GoError(f"parsing time {quote(value)}{msg}")
-    return GoError(f"parsing time {quote(value)} as {quote(layout)}: cannot parse {quote(rest)} as {quote(elem)}")
+    return GoError(
+        f"parsing time {quote(value)} as {quote(layout)}: cannot parse {quote(rest)} as {quote(elem)}"
+    )
 
 
 def _num(rest: str, fixed: bool, width: int = 2) -> tuple[int, str] | None:
     m = re.match(rf"\d{{{width}}}" if fixed else rf"\d{{1,{width}}}", rest)
     if not m:
         return None
-    return int(m.group()), rest[m.end():]
+    return int(m.group()), rest[m.end() :]
 
 
 def parse_time(layout: str, value: str) -> ParsedTime:
@@ -230,7 +265,7 @@ def parse_time(layout: str, value: str) -> ParsedTime:
             stripped_text = text
             if not rest.startswith(stripped_text):
                 raise _parse_error(layout, value, text, rest)
-            rest = rest[len(stripped_text):]
+            rest = rest[len(stripped_text) :]
             continue
         before = rest
         got: tuple[int, str] | None = None
@@ -248,7 +283,7 @@ def parse_time(layout: str, value: str) -> ParsedTime:
                 for i, name in enumerate(names):
                     if rest[: len(name)].lower() == name.lower():
                         result.month = i + 1
-                        got = (i + 1, rest[len(name):])
+                        got = (i + 1, rest[len(name) :])
                         break
             case "NumMonth" | "ZeroMonth":
                 got = _num(rest, kind == "ZeroMonth")
@@ -258,7 +293,7 @@ def parse_time(layout: str, value: str) -> ParsedTime:
                 names = _LONG_DAYS if kind == "LongWeekDay" else [n[:3] for n in _LONG_DAYS]
                 for i, name in enumerate(names):
                     if rest[: len(name)].lower() == name.lower():
-                        got = (i, rest[len(name):])
+                        got = (i, rest[len(name) :])
                         break
             case "Day" | "UnderDay" | "ZeroDay":
                 if kind == "UnderDay" and rest.startswith(" "):
@@ -288,7 +323,7 @@ def parse_time(layout: str, value: str) -> ParsedTime:
                     frac = re.match(r"[.,](\d+)", got[1])
                     if frac and next_kind not in ("Frac0", "Frac9"):
                         result.nanos = int(frac.group(1)[:9].ljust(9, "0"))
-                        got = (got[0], got[1][frac.end():])
+                        got = (got[0], got[1][frac.end() :])
             case "PM" | "pm":
                 word = rest[:2].upper()
                 if word in ("AM", "PM"):
@@ -299,12 +334,12 @@ def parse_time(layout: str, value: str) -> ParsedTime:
                 if m:
                     name = m.group()
                     result.offset = 0 if name in ("UTC", "GMT") else _local_offset_for(name)
-                    got = (0, rest[m.end():])
+                    got = (0, rest[m.end() :])
             case "Frac0" | "Frac9":
                 m = re.match(r"[.,](\d+)" if kind == "Frac9" else rf"[.,](\d{{{len(text) - 1}}})", rest)
                 if m:
                     result.nanos = int(m.group(1)[:9].ljust(9, "0"))
-                    got = (0, rest[m.end():])
+                    got = (0, rest[m.end() :])
                 elif kind == "Frac9":
                     got = (0, rest)
             case _:
@@ -323,8 +358,12 @@ def parse_time(layout: str, value: str) -> ParsedTime:
             result.hour += 12
         elif not pm and result.hour == 12:
             result.hour = 0
-    limits = [("month", result.month, 1, 12), ("hour", result.hour, 0, 23),
-              ("minute", result.minute, 0, 59), ("second", result.second, 0, 59)]
+    limits = [
+        ("month", result.month, 1, 12),
+        ("hour", result.hour, 0, 23),
+        ("minute", result.minute, 0, 59),
+        ("second", result.second, 0, 59),
+    ]
     for name, val, lo, hi in limits:
         if not lo <= val <= hi:
             raise GoError(f"parsing time {quote(value)}: {name} out of range")
@@ -357,7 +396,7 @@ def _parse_offset(kind: str, rest: str) -> tuple[int, str] | None:
         return None
     parts = [int(p) for p in m.groups()[1:]] + [0, 0]
     seconds = parts[0] * 3600 + parts[1] * 60 + parts[2]
-    return (-seconds if m.group(1) == "-" else seconds), rest[m.end():]
+    return (-seconds if m.group(1) == "-" else seconds), rest[m.end() :]
 
 
 def _local_offset_for(name: str) -> int:
@@ -385,8 +424,14 @@ def local_tz() -> dt.tzinfo:
 # --------------------------------------------------------------------------- durations
 
 _UNITS = {
-    "ns": 1, "us": 1000, "µs": 1000, "μs": 1000, "ms": 1_000_000,
-    "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000,
+    "ns": 1,
+    "us": 1000,
+    "µs": 1000,
+    "μs": 1000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
 }
 
 
@@ -408,14 +453,14 @@ def parse_duration(text: str) -> Duration:
         whole, frac = m.group(1), m.group(2)
         if not whole and not frac:
             raise GoError(f"time: invalid duration {quote(original)}")
-        text = text[m.end():]
+        text = text[m.end() :]
         unit_match = re.match(r"[^\d.]+", text)
         if not unit_match:
             raise GoError(f"time: missing unit in duration {quote(original)}")
         unit = unit_match.group()
         if unit not in _UNITS:
             raise GoError(f"time: unknown unit {quote(unit)} in duration {quote(original)}")
-        text = text[unit_match.end():]
+        text = text[unit_match.end() :]
         scale = _UNITS[unit]
         value = int(whole or "0") * scale
         if frac:

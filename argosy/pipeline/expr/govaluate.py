@@ -27,30 +27,116 @@ from .runtime import compile_regex, deep_equal
 PREFIX, NUMERIC, BOOLEAN, STRING, PATTERN, TIME = "PREFIX", "NUMERIC", "BOOLEAN", "STRING", "PATTERN", "TIME"
 VARIABLE, FUNCTION, SEPARATOR, ACCESSOR = "VARIABLE", "FUNCTION", "SEPARATOR", "ACCESSOR"
 COMPARATOR, LOGICALOP, MODIFIER, CLAUSE, CLAUSE_CLOSE, TERNARY = (
-    "COMPARATOR", "LOGICALOP", "MODIFIER", "CLAUSE", "CLAUSE_CLOSE", "TERNARY",
+    "COMPARATOR",
+    "LOGICALOP",
+    "MODIFIER",
+    "CLAUSE",
+    "CLAUSE_CLOSE",
+    "TERNARY",
 )
 UNKNOWN = "UNKNOWN"
 
-_VALUES = (NUMERIC, BOOLEAN, VARIABLE, STRING, TIME, PATTERN)
 # kind -> (may end the expression, may hold nil, kinds allowed next)
 _STATES: dict[str, tuple[bool, bool, frozenset[str]]] = {
-    UNKNOWN: (False, True, frozenset({PREFIX, NUMERIC, BOOLEAN, VARIABLE, PATTERN, FUNCTION, ACCESSOR, STRING, TIME, CLAUSE})),
-    CLAUSE: (False, True, frozenset({PREFIX, NUMERIC, BOOLEAN, VARIABLE, PATTERN, FUNCTION, ACCESSOR, STRING, TIME, CLAUSE, CLAUSE_CLOSE})),
-    CLAUSE_CLOSE: (True, True, frozenset({COMPARATOR, MODIFIER, NUMERIC, BOOLEAN, VARIABLE, STRING, PATTERN, TIME, CLAUSE, CLAUSE_CLOSE, LOGICALOP, TERNARY, SEPARATOR})),
+    UNKNOWN: (
+        False,
+        True,
+        frozenset({PREFIX, NUMERIC, BOOLEAN, VARIABLE, PATTERN, FUNCTION, ACCESSOR, STRING, TIME, CLAUSE}),
+    ),
+    CLAUSE: (
+        False,
+        True,
+        frozenset(
+            {
+                PREFIX,
+                NUMERIC,
+                BOOLEAN,
+                VARIABLE,
+                PATTERN,
+                FUNCTION,
+                ACCESSOR,
+                STRING,
+                TIME,
+                CLAUSE,
+                CLAUSE_CLOSE,
+            }
+        ),
+    ),
+    CLAUSE_CLOSE: (
+        True,
+        True,
+        frozenset(
+            {
+                COMPARATOR,
+                MODIFIER,
+                NUMERIC,
+                BOOLEAN,
+                VARIABLE,
+                STRING,
+                PATTERN,
+                TIME,
+                CLAUSE,
+                CLAUSE_CLOSE,
+                LOGICALOP,
+                TERNARY,
+                SEPARATOR,
+            }
+        ),
+    ),
     NUMERIC: (True, False, frozenset({MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, TERNARY, SEPARATOR})),
     BOOLEAN: (True, False, frozenset({MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, TERNARY, SEPARATOR})),
     STRING: (True, False, frozenset({MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, TERNARY, SEPARATOR})),
     TIME: (True, False, frozenset({MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, SEPARATOR})),
     PATTERN: (True, False, frozenset({MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, SEPARATOR})),
     VARIABLE: (True, False, frozenset({MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, TERNARY, SEPARATOR})),
-    MODIFIER: (False, False, frozenset({PREFIX, NUMERIC, VARIABLE, FUNCTION, ACCESSOR, STRING, BOOLEAN, CLAUSE, CLAUSE_CLOSE})),
-    COMPARATOR: (False, False, frozenset({PREFIX, NUMERIC, BOOLEAN, VARIABLE, FUNCTION, ACCESSOR, STRING, TIME, CLAUSE, CLAUSE_CLOSE, PATTERN})),
-    LOGICALOP: (False, False, frozenset({PREFIX, NUMERIC, BOOLEAN, VARIABLE, FUNCTION, ACCESSOR, STRING, TIME, CLAUSE, CLAUSE_CLOSE})),
+    MODIFIER: (
+        False,
+        False,
+        frozenset({PREFIX, NUMERIC, VARIABLE, FUNCTION, ACCESSOR, STRING, BOOLEAN, CLAUSE, CLAUSE_CLOSE}),
+    ),
+    COMPARATOR: (
+        False,
+        False,
+        frozenset(
+            {
+                PREFIX,
+                NUMERIC,
+                BOOLEAN,
+                VARIABLE,
+                FUNCTION,
+                ACCESSOR,
+                STRING,
+                TIME,
+                CLAUSE,
+                CLAUSE_CLOSE,
+                PATTERN,
+            }
+        ),
+    ),
+    LOGICALOP: (
+        False,
+        False,
+        frozenset(
+            {PREFIX, NUMERIC, BOOLEAN, VARIABLE, FUNCTION, ACCESSOR, STRING, TIME, CLAUSE, CLAUSE_CLOSE}
+        ),
+    ),
     PREFIX: (False, False, frozenset({NUMERIC, BOOLEAN, VARIABLE, FUNCTION, ACCESSOR, CLAUSE, CLAUSE_CLOSE})),
-    TERNARY: (False, False, frozenset({PREFIX, NUMERIC, BOOLEAN, STRING, TIME, VARIABLE, FUNCTION, ACCESSOR, CLAUSE, SEPARATOR})),
+    TERNARY: (
+        False,
+        False,
+        frozenset({PREFIX, NUMERIC, BOOLEAN, STRING, TIME, VARIABLE, FUNCTION, ACCESSOR, CLAUSE, SEPARATOR}),
+    ),
     FUNCTION: (False, False, frozenset({CLAUSE})),
-    ACCESSOR: (True, False, frozenset({CLAUSE, MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, TERNARY, SEPARATOR})),
-    SEPARATOR: (False, True, frozenset({PREFIX, NUMERIC, BOOLEAN, STRING, TIME, VARIABLE, FUNCTION, ACCESSOR, CLAUSE})),
+    ACCESSOR: (
+        True,
+        False,
+        frozenset({CLAUSE, MODIFIER, COMPARATOR, LOGICALOP, CLAUSE_CLOSE, TERNARY, SEPARATOR}),
+    ),
+    SEPARATOR: (
+        False,
+        True,
+        frozenset({PREFIX, NUMERIC, BOOLEAN, STRING, TIME, VARIABLE, FUNCTION, ACCESSOR, CLAUSE}),
+    ),
 }
 
 _PREFIX_SYMBOLS = {"-": "NEGATE", "!": "INVERT", "~": "BITWISE_NOT"}
@@ -60,10 +146,19 @@ _COMPARATOR_SYMBOLS = {"==", "!=", ">", ">=", "<", "<=", "=~", "!~", "in"}
 _TERNARY_SYMBOLS = {"?", ":", "??"}
 
 _TIME_LAYOUTS = (
-    "Mon Jan _2 15:04:05 2006", "Mon Jan _2 15:04:05 MST 2006", "Mon Jan 02 15:04:05 -0700 2006",
-    "3:04PM", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05.999999999Z07:00",
-    "2006-01-02", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02 15:04:05-07:00",
-    "2006-01-02T15Z0700", "2006-01-02T15:04Z0700", "2006-01-02T15:04:05Z0700",
+    "Mon Jan _2 15:04:05 2006",
+    "Mon Jan _2 15:04:05 MST 2006",
+    "Mon Jan 02 15:04:05 -0700 2006",
+    "3:04PM",
+    "2006-01-02T15:04:05Z07:00",
+    "2006-01-02T15:04:05.999999999Z07:00",
+    "2006-01-02",
+    "2006-01-02 15:04",
+    "2006-01-02 15:04:05",
+    "2006-01-02 15:04:05-07:00",
+    "2006-01-02T15Z0700",
+    "2006-01-02T15:04Z0700",
+    "2006-01-02T15:04:05Z0700",
     "2006-01-02T15:04:05.999999999Z0700",
 )
 
@@ -414,14 +509,24 @@ def _is_array(v: Any) -> bool:
 
 
 _SIDE_CHECKS: dict[str, tuple[Callable[[Any], bool] | None, Callable[[Any], bool] | None]] = {
-    "=~": (_is_str, _is_regex_or_str), "!~": (_is_str, _is_regex_or_str),
-    "&&": (_is_bool, _is_bool), "||": (_is_bool, _is_bool),
+    "=~": (_is_str, _is_regex_or_str),
+    "!~": (_is_str, _is_regex_or_str),
+    "&&": (_is_bool, _is_bool),
+    "||": (_is_bool, _is_bool),
     "in": (None, _is_array),
-    "&": (_is_float, _is_float), "|": (_is_float, _is_float), "^": (_is_float, _is_float),
-    "<<": (_is_float, _is_float), ">>": (_is_float, _is_float),
-    "-": (_is_float, _is_float), "*": (_is_float, _is_float), "/": (_is_float, _is_float),
-    "%": (_is_float, _is_float), "**": (_is_float, _is_float),
-    "NEGATE": (None, _is_float), "INVERT": (None, _is_bool), "BITWISE_NOT": (None, _is_float),
+    "&": (_is_float, _is_float),
+    "|": (_is_float, _is_float),
+    "^": (_is_float, _is_float),
+    "<<": (_is_float, _is_float),
+    ">>": (_is_float, _is_float),
+    "-": (_is_float, _is_float),
+    "*": (_is_float, _is_float),
+    "/": (_is_float, _is_float),
+    "%": (_is_float, _is_float),
+    "**": (_is_float, _is_float),
+    "NEGATE": (None, _is_float),
+    "INVERT": (None, _is_bool),
+    "BITWISE_NOT": (None, _is_float),
     "?": (_is_bool, None),
 }
 _SYMBOL_TEXT = {"NEGATE": "-", "INVERT": "!", "BITWISE_NOT": "~", "==": "=", "NOOP": "NOOP"}
@@ -596,7 +701,11 @@ def _compile_when(when: str) -> Stage | None:
         raise ExpressionError(f"Invalid 'when' expression '{when}': expression too deeply nested") from None
     except GovaluateError as exc:
         message = str(exc)
-        hint = ' (hint: try wrapping the affected expression in quotes ("))' if "Invalid token" in message else ""
+        hint = (
+            ' (hint: try wrapping the affected expression in quotes ("))'
+            if "Invalid token" in message
+            else ""
+        )
         raise ExpressionError(f"Invalid 'when' expression '{when}': {message}{hint}") from None
     # Argo: "convert govaluate variables (which we don't use) into strings"
     converted = [GToken(STRING, t.value, t.text) if t.kind == VARIABLE else t for t in tokens]
@@ -607,7 +716,9 @@ def _compile_when(when: str) -> Stage | None:
     except GovaluateError as exc:
         raise ExpressionError(f"Failed to parse 'when' expression '{when}': {exc}") from None
     except RecursionError:
-        raise ExpressionError(f"Failed to parse 'when' expression '{when}': expression too deeply nested") from None
+        raise ExpressionError(
+            f"Failed to parse 'when' expression '{when}': expression too deeply nested"
+        ) from None
 
 
 def evaluate_when(when: str) -> bool:
@@ -625,7 +736,9 @@ def evaluate_when(when: str) -> bool:
     except GovaluateError as exc:
         raise ExpressionError(f"Failed to evaluate 'when' expresion '{when}': {exc}") from None
     except RecursionError:
-        raise ExpressionError(f"Failed to evaluate 'when' expresion '{when}': expression too deeply nested") from None
+        raise ExpressionError(
+            f"Failed to evaluate 'when' expresion '{when}': expression too deeply nested"
+        ) from None
     if not isinstance(result, bool):
         raise ExpressionError(f"Expected boolean evaluation for '{when}'. Got {sprint(result)}")
     return result

@@ -84,7 +84,7 @@ def parse_path(query: str) -> tuple[_Tok, ...]:
             i += 1
             m = re.match(r"[^.\[]+", query[i:])
             if not m:
-                raise JSONPathError(f"invalid token. '{query[i - 1:]}' does not match any token format")
+                raise JSONPathError(f"invalid token. '{query[i - 1 :]}' does not match any token format")
             tokens.append(_name_token(m.group().strip()))
             i += m.end()
             continue
@@ -203,7 +203,9 @@ def _elements(tok: _Tok, current: Any) -> list[Any]:
         return list(current)
     if current is None:
         raise JSONPathError(f"{tok.kind}: invalid token target. expected [array map slice] got [nil]")
-    raise JSONPathError(f"{tok.kind}: invalid token target. expected [array map slice] got [{_kind(current)}]")
+    raise JSONPathError(
+        f"{tok.kind}: invalid token target. expected [array map slice] got [{_kind(current)}]"
+    )
 
 
 def _fan_out(root: Any, items: list[Any], rest: tuple[_Tok, ...]) -> list[Any]:

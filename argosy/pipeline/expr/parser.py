@@ -127,15 +127,29 @@ class Let(Node):
 UNARY = {"not": 50, "!": 50, "-": 90, "+": 90}
 BINARY: dict[str, tuple[int, bool]] = {  # precedence, right-associative
     "|": (0, False),
-    "or": (10, False), "||": (10, False),
-    "and": (15, False), "&&": (15, False),
-    "==": (20, False), "!=": (20, False), "<": (20, False), ">": (20, False),
-    ">=": (20, False), "<=": (20, False), "in": (20, False), "matches": (20, False),
-    "contains": (20, False), "startsWith": (20, False), "endsWith": (20, False),
+    "or": (10, False),
+    "||": (10, False),
+    "and": (15, False),
+    "&&": (15, False),
+    "==": (20, False),
+    "!=": (20, False),
+    "<": (20, False),
+    ">": (20, False),
+    ">=": (20, False),
+    "<=": (20, False),
+    "in": (20, False),
+    "matches": (20, False),
+    "contains": (20, False),
+    "startsWith": (20, False),
+    "endsWith": (20, False),
     "..": (25, False),
-    "+": (30, False), "-": (30, False),
-    "*": (60, False), "/": (60, False), "%": (60, False),
-    "**": (100, True), "^": (100, True),
+    "+": (30, False),
+    "-": (30, False),
+    "*": (60, False),
+    "/": (60, False),
+    "%": (60, False),
+    "**": (100, True),
+    "^": (100, True),
     "??": (500, False),
 }
 COMPARISON_PRECEDENCE = 20
@@ -143,10 +157,21 @@ COMPARISON_PRECEDENCE = 20
 # Builtins whose arguments include closures: name -> argument kinds ("e" expr, "p" predicate,
 # a trailing "?" marks an optional argument).
 PREDICATES: dict[str, tuple[str, ...]] = {
-    "all": ("e", "p"), "none": ("e", "p"), "any": ("e", "p"), "one": ("e", "p"),
-    "filter": ("e", "p"), "map": ("e", "p"), "count": ("e", "p?"), "sum": ("e", "p?"),
-    "find": ("e", "p"), "findIndex": ("e", "p"), "findLast": ("e", "p"), "findLastIndex": ("e", "p"),
-    "groupBy": ("e", "p"), "sortBy": ("e", "p", "e?"), "reduce": ("e", "p", "e?"),
+    "all": ("e", "p"),
+    "none": ("e", "p"),
+    "any": ("e", "p"),
+    "one": ("e", "p"),
+    "filter": ("e", "p"),
+    "map": ("e", "p"),
+    "count": ("e", "p?"),
+    "sum": ("e", "p?"),
+    "find": ("e", "p"),
+    "findIndex": ("e", "p"),
+    "findLast": ("e", "p"),
+    "findLastIndex": ("e", "p"),
+    "groupBy": ("e", "p"),
+    "sortBy": ("e", "p", "e?"),
+    "reduce": ("e", "p", "e?"),
 }
 
 # Set by functions.py: names of the non-closure builtins.
@@ -250,7 +275,9 @@ class Parser:
             root = cmp_node if root is None else Binary(op_tok.pos, "&&", root, cmp_node)
             left = right
             op_tok = self.cur
-            if not (op_tok.kind == OPERATOR and BINARY.get(op_tok.value, (-1, False))[0] == COMPARISON_PRECEDENCE):
+            if not (
+                op_tok.kind == OPERATOR and BINARY.get(op_tok.value, (-1, False))[0] == COMPARISON_PRECEDENCE
+            ):
                 return root
             self.advance()
 
@@ -357,12 +384,14 @@ class Parser:
         spec = PREDICATES.get(name)
         if spec is not None:
             self.expect(BRACKET, "(")
-            for i, kind in enumerate(spec[len(args):], start=len(args)):
+            for i, kind in enumerate(spec[len(args) :], start=len(args)):
                 optional = kind.endswith("?")
                 if self.cur.is_(BRACKET, ")"):
                     if optional:
                         break
-                    raise self.error(f"expected at least {len([k for k in spec if not k.endswith('?')])} arguments")
+                    raise self.error(
+                        f"expected at least {len([k for k in spec if not k.endswith('?')])} arguments"
+                    )
                 if i > 0:
                     self.expect(OPERATOR, ",")
                 if kind.startswith("p"):
@@ -451,7 +480,9 @@ class Parser:
                     continue
                 prop_tok = self.cur
                 self.advance()
-                if not (prop_tok.kind == IDENT or (prop_tok.kind == OPERATOR and prop_tok.value in KEYWORD_LIKE)):
+                if not (
+                    prop_tok.kind == IDENT or (prop_tok.kind == OPERATOR and prop_tok.value in KEYWORD_LIKE)
+                ):
                     raise self.error("expected name", prop_tok)
                 inner = node.node if isinstance(node, Chain) else node
                 member: Node = Member(prop_tok.pos, inner, Literal(prop_tok.pos, prop_tok.value), optional)
@@ -492,7 +523,23 @@ def parse(source: str) -> Node:
 
 
 __all__ = [
-    "Array", "Binary", "Builtin", "Call", "Chain", "Closure", "Conditional", "Ident", "Let", "Literal",
-    "MapLit", "Member", "Node", "ParseError", "Pointer", "Slice", "Unary", "parse", "BUILTIN_NAMES",
+    "Array",
+    "Binary",
+    "Builtin",
+    "Call",
+    "Chain",
+    "Closure",
+    "Conditional",
+    "Ident",
+    "Let",
+    "Literal",
+    "MapLit",
+    "Member",
+    "Node",
+    "ParseError",
+    "Pointer",
+    "Slice",
+    "Unary",
+    "parse",
+    "BUILTIN_NAMES",
 ]
-

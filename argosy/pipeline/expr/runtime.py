@@ -60,7 +60,12 @@ def deep_equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if type(a) is not type(b):
-        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) or isinstance(a, Mapping) and isinstance(b, Mapping):
+        if (
+            isinstance(a, (list, tuple))
+            and isinstance(b, (list, tuple))
+            or isinstance(a, Mapping)
+            and isinstance(b, Mapping)
+        ):
             pass
         else:
             return False
@@ -248,8 +253,27 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
     translated = pattern.replace("\\z", "\\Z")
     try:
         return re.compile(translated)
-    except (re.error, OverflowError, RecursionError) as exc:
+    except re.error as exc:
+        reason = str(exc.msg)
+        for python_text, go_text in _RE2_ERRORS:
+            if reason.startswith(python_text):
+                reason = go_text
+                break
+        raise GoError(f"error parsing regexp: {reason}: `{pattern}`") from None
+    except (OverflowError, RecursionError) as exc:
         raise GoError(f"error parsing regexp: {exc}: `{pattern}`") from None
+
+
+# Python's wording -> RE2's (Go's regexp/syntax ErrorCode texts).
+_RE2_ERRORS = (
+    ("missing ), unterminated subpattern", "missing closing )"),
+    ("unbalanced parenthesis", "unexpected )"),
+    ("unterminated character set", "missing closing ]"),
+    ("nothing to repeat", "missing argument to repetition operator"),
+    ("multiple repeat", "invalid nested repetition operator"),
+    ("bad escape", "invalid escape sequence"),
+    ("bad character range", "invalid character class range"),
+)
 
 
 def matches(text: Any, pattern: Any) -> bool:
@@ -326,7 +350,9 @@ def contains_in(needle: Any, haystack: Any) -> bool:
         return any(equal(item, needle) for item in haystack)
     if isinstance(haystack, Mapping):
         if needle is not None and not isinstance(needle, str):
-            fail(f"reflect.Value.MapIndex: value of type {type_name(needle)} is not assignable to type string")
+            fail(
+                f"reflect.Value.MapIndex: value of type {type_name(needle)} is not assignable to type string"
+            )
         return (needle if needle is not None else "") in haystack
     fail(f'operator "in" not defined on {type_name(haystack)}')
 
@@ -349,26 +375,40 @@ def _method(obj: Any, name: str) -> Any:
     if isinstance(obj, dt.datetime):
         t = _aware(obj)
         table: dict[str, Any] = {
-            "Year": lambda: t.year, "Month": lambda: t.month, "Day": lambda: t.day,
-            "Hour": lambda: t.hour, "Minute": lambda: t.minute, "Second": lambda: t.second,
-            "Nanosecond": lambda: t.microsecond * 1000, "YearDay": lambda: t.timetuple().tm_yday,
-            "Weekday": lambda: (t.weekday() + 1) % 7, "Unix": lambda: int(t.timestamp() // 1),
-            "UnixMilli": lambda: int(t.timestamp() * 1000), "UnixNano": lambda: int(t.timestamp() * 1e9),
+            "Year": lambda: t.year,
+            "Month": lambda: t.month,
+            "Day": lambda: t.day,
+            "Hour": lambda: t.hour,
+            "Minute": lambda: t.minute,
+            "Second": lambda: t.second,
+            "Nanosecond": lambda: t.microsecond * 1000,
+            "YearDay": lambda: t.timetuple().tm_yday,
+            "Weekday": lambda: (t.weekday() + 1) % 7,
+            "Unix": lambda: int(t.timestamp() // 1),
+            "UnixMilli": lambda: int(t.timestamp() * 1000),
+            "UnixNano": lambda: int(t.timestamp() * 1e9),
             "Format": lambda layout: gotime.format_time(t, as_str(layout)),
-            "UTC": lambda: t.astimezone(dt.UTC), "Local": lambda: t.astimezone(),
-            "Add": lambda d: add(t, d), "Sub": lambda other: sub(t, other),
-            "Before": lambda other: _aware(other) > t, "After": lambda other: _aware(other) < t,
-            "Equal": lambda other: _aware(other) == t, "String": lambda: sprint(t),
+            "UTC": lambda: t.astimezone(dt.UTC),
+            "Local": lambda: t.astimezone(),
+            "Add": lambda d: add(t, d),
+            "Sub": lambda other: sub(t, other),
+            "Before": lambda other: _aware(other) > t,
+            "After": lambda other: _aware(other) < t,
+            "Equal": lambda other: _aware(other) == t,
+            "String": lambda: sprint(t),
             "IsZero": lambda: False,
         }
         return table.get(name)
     if isinstance(obj, Duration):
         ns = obj.ns
         table = {
-            "Hours": lambda: ns / 3.6e12, "Minutes": lambda: ns / 6e10, "Seconds": lambda: ns / 1e9,
+            "Hours": lambda: ns / 3.6e12,
+            "Minutes": lambda: ns / 6e10,
+            "Seconds": lambda: ns / 1e9,
             "Milliseconds": lambda: ns // 1_000_000 if ns >= 0 else -(-ns // 1_000_000),
             "Microseconds": lambda: ns // 1000 if ns >= 0 else -(-ns // 1000),
-            "Nanoseconds": lambda: ns, "String": lambda: sprint(obj),
+            "Nanoseconds": lambda: ns,
+            "String": lambda: sprint(obj),
             "Abs": lambda: Duration(abs(ns)),
         }
         return table.get(name)

@@ -108,7 +108,9 @@ def empty(value: Any) -> bool:
 # --------------------------------------------------------------------------- math
 
 
-def _decimal_op(first: Any, rest: Sequence[Any], op: Callable[[decimal.Decimal, decimal.Decimal], decimal.Decimal]) -> float:
+def _decimal_op(
+    first: Any, rest: Sequence[Any], op: Callable[[decimal.Decimal, decimal.Decimal], decimal.Decimal]
+) -> float:
     with decimal.localcontext() as ctx:
         ctx.prec = 34
         acc = decimal.Decimal(repr(to_float64(first)))
@@ -139,9 +141,9 @@ def _min(first: Any, *rest: Any) -> int:
 def _round(value: Any, places: int, *opts: float) -> float:
     round_on = opts[0] if opts else 0.5
     number = to_float64(value)
-    pow10 = 10.0 ** places
+    pow10 = 10.0**places
     digit = pow10 * number
-    _, frac = math.modf(digit)
+    frac, _ = math.modf(digit)
     if frac >= round_on:
         rounded = math.ceil(digit)
     else:
@@ -195,7 +197,7 @@ def _substr(start: int, end: int, text: str) -> str:
 def _trunc(count: int, text: str) -> str:
     data = text.encode("utf-8")
     if count < 0 and len(data) + count > 0:
-        return data[len(data) + count:].decode("utf-8", "replace")
+        return data[len(data) + count :].decode("utf-8", "replace")
     if count >= 0 and len(data) > count:
         return data[:count].decode("utf-8", "replace")
     return text
@@ -488,7 +490,7 @@ _TABLE: dict[str, tuple[str, Callable[..., Any]]] = {
     "trimAll": ("string,string", lambda cut, s: s.strip(cut)),
     "trimall": ("string,string", lambda cut, s: s.strip(cut)),
     "trimSuffix": ("string,string", lambda suf, s: s[: -len(suf)] if suf and s.endswith(suf) else s),
-    "trimPrefix": ("string,string", lambda pre, s: s[len(pre):] if pre and s.startswith(pre) else s),
+    "trimPrefix": ("string,string", lambda pre, s: s[len(pre) :] if pre and s.startswith(pre) else s),
     "nospace": ("string", lambda s: "".join(s.split())),
     "abbrev": ("int,string", _abbrev),
     "trunc": ("int,string", _trunc),
@@ -627,8 +629,12 @@ _TABLE: dict[str, tuple[str, Callable[..., Any]]] = {
     "mustDateModify": ("string,time", _date_modify),
     "unixEpoch": ("time", lambda t: str(int(t.timestamp() // 1))),
     "duration": ("any", _duration),
-    "ago": ("any", lambda t: gofmt.format_duration(
-        ((dt.datetime.now(dt.UTC) - _as_time(t)) // dt.timedelta(seconds=1)) * 1_000_000_000)),
+    "ago": (
+        "any",
+        lambda t: gofmt.format_duration(
+            ((dt.datetime.now(dt.UTC) - _as_time(t)) // dt.timedelta(seconds=1)) * 1_000_000_000
+        ),
+    ),
     # misc
     "uuidv4": ("", lambda: str(uuid.uuid4())),
     "fail": ("string", _fail),
@@ -661,4 +667,3 @@ def build_sprig() -> dict[str, GoFunc]:
 SPRIG: Mapping[str, GoFunc] = build_sprig()
 
 __all__ = ["SPRIG", "build_sprig", "date_in_zone", "empty", "strval", "to_float64", "to_int64"]
-

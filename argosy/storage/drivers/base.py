@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Self
 
 from argosy.errors import StorageError
 
@@ -107,8 +107,8 @@ class ArtifactDriver(abc.ABC):
 
         ``prefix`` is a directory: ``list("a/b")`` never yields ``a/bc``.  Non-recursive listings
         yield immediate children, sub-directories as ``is_dir`` entries.  Recursive listings yield
-        files only, unless ``include_dirs`` asks for the directories the backend stores explicitly
-        (S3 markers, real local directories), which is what recreating empty directories needs.
+        files only, unless ``include_dirs`` also asks for empty directories (S3 ``key/`` markers,
+        empty local directories), which is what recreating a directory tree needs.
         """
 
     # -- deleting --------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ class ArtifactDriver(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release pooled connections or buffers."""
 
-    def __enter__(self) -> ArtifactDriver:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

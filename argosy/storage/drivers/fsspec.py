@@ -125,7 +125,10 @@ class FsspecDriver(ArtifactDriver):
             is_dir = info.get("type") == "directory" or str(info["name"]).endswith("/")
             entries.append(ObjectInfo(self._key(name), 0 if is_dir else int(info.get("size") or 0), _mtime(info), is_dir))
         entries.sort(key=lambda o: o.key)
-        yield from entries
+        for i, info in enumerate(entries):
+            if recursive and info.is_dir and i + 1 < len(entries) and entries[i + 1].key.startswith(info.key + "/"):
+                continue  # only empty directories need recording
+            yield info
 
     # -- deleting --------------------------------------------------------------------------------
 

@@ -146,10 +146,15 @@ class LocalDriver(ArtifactDriver):
             except FileNotFoundError:
                 continue
             if stat.S_ISDIR(st.st_mode):
-                if not recursive or include_dirs:
+                if not recursive:
                     yield ObjectInfo(self._key(entry.path), 0, st.st_mtime, is_dir=True)
-                if recursive:
-                    yield from self._scan(entry.path, recursive, include_dirs)
+                    continue
+                empty = True
+                for info in self._scan(entry.path, recursive, include_dirs):
+                    empty = False
+                    yield info
+                if empty and include_dirs:  # only empty directories need recording
+                    yield ObjectInfo(self._key(entry.path), 0, st.st_mtime, is_dir=True)
             elif stat.S_ISREG(st.st_mode):
                 yield ObjectInfo(self._key(entry.path), st.st_size, st.st_mtime)
 

@@ -68,6 +68,10 @@ _NETWORK_ERRORS: Final = (
 )
 
 T = TypeVar("T")
+_SESSION: boto3.session.Session | None = None
+_SESSION_LOCK = threading.Lock()
+_OPTIONAL_TEXT: Final = ("endpoint", "region", "access_key", "secret_key", "session_token", "role_arn",
+                         "sts_endpoint", "addressing_style", "ca_bundle", "kms_key_id", "sse_customer_key")
 
 
 @dataclass(frozen=True)
@@ -88,21 +92,21 @@ class S3Config:
     endpoint: str = ""
     region: str = ""
     insecure: bool = False
-    access_key: str = field(default="", repr=False)
-    secret_key: str = field(default="", repr=False)
-    session_token: str = field(default="", repr=False)
-    role_arn: str = ""
+    access_key: str | None = field(default="", repr=False)
+    secret_key: str | None = field(default="", repr=False)
+    session_token: str | None = field(default="", repr=False)
+    role_arn: str | None = ""
     role_session_name: str = "argosy"
-    sts_endpoint: str = ""
+    sts_endpoint: str | None = ""
     use_sdk_creds: bool = False
-    addressing_style: str = ""
-    ca_bundle: str = ""
+    addressing_style: str | None = ""
+    ca_bundle: str | None = ""
     create_bucket_if_not_present: bool = False
     object_locking: bool = False
     enable_encryption: bool = False
-    kms_key_id: str = ""
+    kms_key_id: str | None = ""
     kms_encryption_context: Mapping[str, str] | None = None
-    sse_customer_key: str = field(default="", repr=False)
+    sse_customer_key: str | None = field(default="", repr=False)
     part_size_mib: int | None = None
     threads: int | None = None
     retry_attempts: int = 5
@@ -113,6 +117,9 @@ class S3Config:
     read_timeout: float = 60.0
 
     def __post_init__(self) -> None:
+        for name in _OPTIONAL_TEXT:  # callers pass resolved-but-absent secrets as None
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, "")
         if not self.bucket:
             raise RepositoryError("S3 repository has no bucket")
         if self.kms_key_id and self.sse_customer_key:
@@ -229,7 +236,7 @@ class S3Driver(ArtifactDriver):
         cfg = self.config
         region = cfg.region or ("us-east-1" if not _is_aws(self.endpoint_url) else None)
         style = {"": None, "auto": None, "path": "path", "virtual": "virtual", "virtual-hosted": "virtual"}[
-            cfg.addressing_style
+            cfg.addressing_style or ""
         ] or ("auto" if _is_aws(self.endpoint_url) else "path")
         boto_config = Config(
             region_name=region,
@@ -245,15 +252,20 @@ class S3Driver(ArtifactDriver):
         )
         keys: dict[str, str] = {}
         if cfg.access_key or cfg.secret_key:
-            keys = {"aws_access_key_id": cfg.access_key, "aws_secret_access_key": cfg.secret_key}
+            keys = {"aws_access_key_id": cfg.access_key or "", "aws_secret_access_key": cfg.secret_key or ""}
             if cfg.session_token:
                 keys["aws_session_token"] = cfg.session_token
-        session = boto3.session.Session(**keys)
-        if cfg.role_arn:
-            session = self._assume_role_session(session, region, boto_config)
         verify: str | bool | None = cfg.ca_bundle or None
-        return session.client("s3", endpoint_url=self.endpoint_url, use_ssl=not cfg.insecure, verify=verify,
-                              config=boto_config)
+        if cfg.role_arn:
+            session = self._assume_role_session(boto3.session.Session(**keys), region, boto_config)
+            return session.client("s3", endpoint_url=self.endpoint_url, use_ssl=not cfg.insecure, verify=verify,
+                                  config=boto_config)
+        with _SESSION_LOCK:  # one shared session: loading the service model again costs ~0.2 s per client
+            global _SESSION
+            if _SESSION is None:
+                _SESSION = boto3.session.Session()
+            return _SESSION.client("s3", endpoint_url=self.endpoint_url, use_ssl=not cfg.insecure, verify=verify,
+                                   config=boto_config, **keys)
 
     def _assume_role_session(self, base: boto3.session.Session, region: str | None, boto_config: Config) -> Any:
         """Credentials from STS AssumeRole that refresh themselves before they expire."""

@@ -124,13 +124,19 @@ def wait_for_fifo(path: Path, timeout: float = 20) -> str:
 
 
 @needs_overlay
-def test_parallel_steps_writing_the_same_paths_see_only_their_own(make_fs: Callable[..., StepFilesystem]) -> None:
+def test_parallel_steps_writing_the_same_paths_see_only_their_own(
+    make_fs: Callable[..., StepFilesystem],
+) -> None:
     host_before = {p: os.path.exists(p) for p in ("/tmp/hello_world.txt", "/out/x")}
     tokens = [uuid.uuid4().hex for _ in range(2)]
     script = "echo {t} > /tmp/hello_world.txt; mkdir -p /out; echo {t} > /out/x; sleep 0.3; cat /tmp/hello_world.txt /out/x"
     filesystems = [make_fs(), make_fs()]
     procs = [
-        start(SandboxSpec(argv=["sh", "-c", script.format(t=t)], fs=fs, stdout_path=fs.step_dir.parent / f"{t}.out"))
+        start(
+            SandboxSpec(
+                argv=["sh", "-c", script.format(t=t)], fs=fs, stdout_path=fs.step_dir.parent / f"{t}.out"
+            )
+        )
         for t, fs in zip(tokens, filesystems, strict=True)
     ]
     results = [p.wait(timeout=30) for p in procs]
@@ -155,11 +161,15 @@ def test_placed_inputs_are_visible_and_executable(make_fs: Callable[..., StepFil
     place(fs, "/tmp/message", "hello from an artifact\n")
     place(fs, "/bin/kubectl", '#!/bin/sh\necho "fake kubectl $*"\n', mode=0o755)
 
-    res, out, err, _ = run(fs, ["sh", "-c", "cat /tmp/message; kubectl version --client; test -x /bin/kubectl; ls /bin/sh"])
+    res, out, err, _ = run(
+        fs, ["sh", "-c", "cat /tmp/message; kubectl version --client; test -x /bin/kubectl; ls /bin/sh"]
+    )
 
     assert (res.exit_code, err) == (0, "")
     assert out == "hello from an artifact\nfake kubectl version --client\n/bin/sh\n"
-    assert (os.readlink(host_kubectl) if host_kubectl.is_symlink() else host_kubectl.exists()) == kubectl_before
+    assert (
+        os.readlink(host_kubectl) if host_kubectl.is_symlink() else host_kubectl.exists()
+    ) == kubectl_before
     assert not os.path.exists("/tmp/message") or "artifact" not in Path("/tmp/message").read_text()
 
 
@@ -206,8 +216,20 @@ def test_host_tools_and_a_python_under_root_work(make_fs: Callable[..., StepFile
     assert (res.exit_code, out) == (0, expected), err
 
     # The interpreter running these tests (a pyenv/venv install) and its site-packages.
-    res, out, err, _ = run(make_fs(), [sys.executable, "-c", "import yaml, argosy.errors; print('ok')"])
+    env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
+    code = "import yaml, argosy.errors; print('ok')"
+    res, out, err, _ = run(make_fs(), [sys.executable, "-c", code], env=env)
     assert (res.exit_code, out) == (0, "ok\n"), err
+
+    # A venv created on the host (outside /tmp, which steps do not see) runs with its own prefix.
+    venv = Path(tempfile.mkdtemp(prefix="argosy-venv-", dir="/var/tmp"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        code = "import sys; print(sys.prefix)"
+        res, out, err, _ = run(make_fs(), [str(venv / "bin" / "python"), "-c", code])
+        assert (res.exit_code, out) == (0, f"{venv}\n"), err
+    finally:
+        shutil.rmtree(venv)
 
 
 @needs_overlay
@@ -215,18 +237,22 @@ def test_step_writes_anywhere_without_touching_the_host(make_fs: Callable[..., S
     fs = make_fs()
     name = f"argosy-{uuid.uuid4().hex}"
     passwd = Path("/etc/passwd").read_bytes()
-    script = f"echo a > /tmp/{name}; echo b > /{name}; mkdir -p /mnt/out && echo c > /mnt/out/{name}; echo extra >> /etc/passwd"
+    script = f"echo a > /tmp/{name}; echo b > /{name}; mkdir -p /mnt/out && echo c > /mnt/out/{name}"
+    as_root = os.geteuid() == 0  # without root the step may not modify root's files (see limits)
+    if as_root:
+        script += "; echo extra >> /etc/passwd"
     res, _, err, _ = run(fs, ["sh", "-c", script])
     assert res.exit_code == 0, err
 
     assert fs.read_path(f"/tmp/{name}").read_text() == "a\n"
     assert fs.read_path(f"/{name}").read_text() == "b\n"
     assert fs.read_path(f"/mnt/out/{name}").read_text() == "c\n"
-    assert fs.read_path("/etc/passwd").read_bytes() == passwd + b"extra\n"
+    if as_root:
+        assert fs.read_path("/etc/passwd").read_bytes() == passwd + b"extra\n"
     for path in (f"/tmp/{name}", f"/{name}", f"/mnt/out/{name}"):
         assert not os.path.exists(path)
     assert Path("/etc/passwd").read_bytes() == passwd
-    assert fs.read_path("/etc/hostname") == Path("/etc/hostname")  # untouched: the host's own file
+    assert fs.read_path("/etc/group") == Path("/etc/group")  # untouched: the host's own file
 
 
 @needs_overlay
@@ -250,7 +276,9 @@ def test_a_deleted_host_file_is_gone_only_for_the_step(make_fs: Callable[..., St
 
 @needs_overlay
 def test_hostname_and_private_pid_namespace(make_fs: Callable[..., StepFilesystem]) -> None:
-    res, out, _, _ = run(make_fs(), ["sh", "-c", "cat /proc/sys/kernel/hostname; echo $$"], hostname="pod-abc")
+    res, out, _, _ = run(
+        make_fs(), ["sh", "-c", "cat /proc/sys/kernel/hostname; echo $$"], hostname="pod-abc"
+    )
     assert (res.exit_code, out) == (0, "pod-abc\n1\n")
 
 
@@ -258,7 +286,9 @@ def test_hostname_and_private_pid_namespace(make_fs: Callable[..., StepFilesyste
 # process behaviour (both modes)
 
 
-def test_env_is_exactly_the_given_one_plus_path(make_fs: Callable[..., StepFilesystem], any_mode: str) -> None:
+def test_env_is_exactly_the_given_one_plus_path(
+    make_fs: Callable[..., StepFilesystem], any_mode: str
+) -> None:
     res, out, _, _ = run(make_fs(any_mode), ["env"], env={"MESSAGE": "hi there", "EMPTY": ""})
     assert res.exit_code == 0
     lines = dict(line.split("=", 1) for line in out.splitlines())
@@ -276,7 +306,9 @@ def test_exit_code_and_closed_stdin(make_fs: Callable[..., StepFilesystem], any_
     assert (res.exit_code, out) == (0, "eof\n")
 
 
-def test_stdout_stderr_separated_and_combined_in_order(make_fs: Callable[..., StepFilesystem], any_mode: str) -> None:
+def test_stdout_stderr_separated_and_combined_in_order(
+    make_fs: Callable[..., StepFilesystem], any_mode: str
+) -> None:
     script = "echo o1; sleep 0.05; echo e1 >&2; sleep 0.05; echo o2; sleep 0.05; printf e2 >&2"
     res, out, err, log = run(make_fs(any_mode), ["sh", "-c", script])
     assert res.exit_code == 0
@@ -305,7 +337,11 @@ def test_kill_kills_the_whole_tree_and_is_idempotent(
     fifo.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(fifo)
     marker = sleep_marker()
-    script = f"sleep {marker} & (setsid sleep {marker} &); sleep {marker} & echo ready > {fifo_path}; wait"
+    # The short sleep lets the background processes finish exec'ing before we count them.
+    script = (
+        f"sleep {marker} & (setsid sleep {marker} >/dev/null 2>&1 &); sleep {marker} & "
+        f"sleep 0.2; echo ready > {fifo_path}; wait"
+    )
     proc: SandboxProcess = start(SandboxSpec(argv=["sh", "-c", script], fs=fs))
     assert wait_for_fifo(fifo) == "ready\n"
     assert proc.poll() is None
@@ -323,6 +359,51 @@ def test_kill_kills_the_whole_tree_and_is_idempotent(
     else:
         for pid in procs_with(marker):
             os.kill(pid, 9)
+
+
+_ORCHESTRATOR = textwrap.dedent(
+    """
+    import os, sys, time
+    from argosy.pipeline.executors import sandbox as sb
+    fs = sb.StepFilesystem(sys.argv[1], mode="overlay")
+    sb.start(sb.SandboxSpec(argv=["sh", "-c", os.environ["STEP_SCRIPT"]], fs=fs))
+    time.sleep(300)
+    """
+)
+
+
+@needs_overlay
+def test_steps_die_with_argosy(tmp_path: Path) -> None:
+    """If the Argosy process is killed, its steps do not live on."""
+    step_dir = tmp_path / "step"
+    fifo = StepFilesystem(step_dir, mode="overlay").host_path("/tmp/alive")
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    marker = sleep_marker()
+    # Every process of the step holds the FIFO open: EOF on it means they are all gone.
+    script = f"exec 3>/tmp/alive; sleep {marker} & (setsid sleep {marker} &); echo ready >&3; wait"
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    orchestrator = subprocess.Popen(
+        [sys.executable, "-c", _ORCHESTRATOR, str(step_dir)],
+        env={**os.environ, "PYTHONPATH": str(REPO), "STEP_SCRIPT": script},  # not in any cmdline
+    )
+    try:
+        data = b""
+        deadline = time.monotonic() + 30
+        while not data.endswith(b"ready\n"):
+            assert select.select([reader], [], [], deadline - time.monotonic())[0], "step never started"
+            data += os.read(reader, 100)
+        assert procs_with(marker)
+        orchestrator.kill()
+        orchestrator.wait()
+        while True:  # the kernel closes the FIFO when the last process of the step exits
+            assert select.select([reader], [], [], deadline - time.monotonic())[0], "the step outlived Argosy"
+            if os.read(reader, 100) == b"":
+                break
+        assert procs_with(marker) == []
+    finally:
+        orchestrator.kill()
+        os.close(reader)
 
 
 def test_wait_timeout_raises_without_killing(make_fs: Callable[..., StepFilesystem], any_mode: str) -> None:
@@ -357,7 +438,9 @@ def test_missing_executable_is_a_result(
     assert (out, err, log) == ("", message + "\n", message + "\n")
 
 
-def test_non_executable_file_is_permission_denied(make_fs: Callable[..., StepFilesystem], any_mode: str) -> None:
+def test_non_executable_file_is_permission_denied(
+    make_fs: Callable[..., StepFilesystem], any_mode: str
+) -> None:
     fs = make_fs(any_mode)
     path = "/opt/argosy-not-exec" if fs.isolated else str(fs.step_dir / "not-exec")
     host = fs.host_path(path)
@@ -370,7 +453,9 @@ def test_non_executable_file_is_permission_denied(make_fs: Callable[..., StepFil
 def test_remove_deletes_the_step_area(make_fs: Callable[..., StepFilesystem], any_mode: str) -> None:
     fs = make_fs(any_mode)
     fs.step_dir.mkdir(parents=True, exist_ok=True)
-    res, _, _, _ = run(fs, ["sh", "-c", "mkdir -p /tmp/a/b && echo x > /tmp/a/b/c"] if fs.isolated else ["true"])
+    res, _, _, _ = run(
+        fs, ["sh", "-c", "mkdir -p /tmp/a/b && echo x > /tmp/a/b/c"] if fs.isolated else ["true"]
+    )
     assert res.exit_code == 0
     fs.remove()
     assert not fs.step_dir.exists()
@@ -393,8 +478,11 @@ def test_none_mode_runs_on_the_host_and_warns_once(
             fs = StepFilesystem(tmp_path / f"step-{text}")
             assert fs.mode == "none"
             assert fs.host_path(str(target)) == target
-            res, _, _, _ = run(fs, ["sh", "-c", f"mkdir -p {target.parent}; echo {text} >> {target}; pwd"],
-                               working_dir=str(tmp_path / "wd"))
+            res, _, _, _ = run(
+                fs,
+                ["sh", "-c", f"mkdir -p {target.parent}; echo {text} >> {target}; pwd"],
+                working_dir=str(tmp_path / "wd"),
+            )
             assert res.exit_code == 0
     assert target.read_text() == "one\ntwo\n"  # steps share the host: the clash is real
     assert fs.read_path(str(target)) == target
@@ -422,7 +510,9 @@ def test_forced_modes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not OVERLAY, reason="no namespaces here")
-def test_detected_mode_is_overlay_and_paths_map_into_the_step_dir(make_fs: Callable[..., StepFilesystem]) -> None:
+def test_detected_mode_is_overlay_and_paths_map_into_the_step_dir(
+    make_fs: Callable[..., StepFilesystem],
+) -> None:
     assert detect_mode() == "overlay"
     fs = make_fs(None)
     assert fs.host_path("/tmp/x") == fs.step_dir / "root" / "tmp" / "x"
@@ -433,6 +523,61 @@ def test_detected_mode_is_overlay_and_paths_map_into_the_step_dir(make_fs: Calla
         fs.host_path("/proc/1/status")
     with pytest.raises(FileNotFoundError):
         fs.read_path("/tmp/never-written")
+
+
+_NESTED_MOUNT_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    from argosy.pipeline.executors import sandbox as sb
+    outer, step_dir = sys.argv[1], sys.argv[2]
+    fs = sb.StepFilesystem(step_dir, mode="overlay")
+    script = (f"cat {outer}/inner/f {outer}/file; echo new > {outer}/inner/g; echo new2 > {outer}/h; "
+              f"(echo x >> {outer}/file) 2>/dev/null || echo read-only")
+    spec = sb.SandboxSpec(argv=["sh", "-c", script], fs=fs, stdout_path=fs.step_dir.parent / "out")
+    res = sb.start(spec).wait(timeout=60)
+    print(json.dumps({
+        "code": res.exit_code,
+        "out": (fs.step_dir.parent / "out").read_text(),
+        "g": fs.read_path(f"{outer}/inner/g").read_text(),
+        "h": fs.read_path(f"{outer}/h").read_text(),
+        "host_untouched": sorted(os.listdir(outer)) + sorted(os.listdir(f"{outer}/inner")),
+        "placeholder_left": os.path.exists(fs.host_path(f"{outer}/file")),
+    }))
+    """
+)
+
+
+@needs_overlay
+def test_host_mounts_inside_directories_are_visible_and_copy_on_write(tmp_path: Path) -> None:
+    """A directory holding a mount is split into per-entry overlays; the mount shows as well."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare(1) to create a mount in a private namespace")
+    outer = Path(tempfile.mkdtemp(prefix="argosy-sbx-", dir="/var/tmp"))  # not /tmp: private
+    try:
+        setup = (
+            'mkdir "$1/inner" && mount -t tmpfs argosy-test "$1/inner" && echo data > "$1/inner/f" '
+            '&& echo top > "$1/file" && shift && exec "$@"'
+        )
+        proc = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, "sh", str(outer)]
+            + [sys.executable, "-c", _NESTED_MOUNT_SCRIPT, str(outer), str(tmp_path / "step")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        out = json.loads(proc.stdout)
+        assert out == {
+            "code": 0,
+            "out": "data\ntop\nread-only\n",  # files beside a mount are shown read-only
+            "g": "new\n",
+            "h": "new2\n",
+            "host_untouched": ["file", "inner", "f"],
+            "placeholder_left": False,
+        }
+    finally:
+        shutil.rmtree(outer)
 
 
 # ---------------------------------------------------------------------------------------------

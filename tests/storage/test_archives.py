@@ -1,0 +1,443 @@
+"""Archive formats: round trips, Argo's layout and input semantics, safety, and corrupt input."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from argosy.errors import ArchiveError, ArtifactNotFound, StorageError
+from argosy.storage import ArchiveFormat, archive_format_from_spec, archives, object_name, pack, unpack
+
+from .helpers import hostile_tar, make_tree, snapshot
+
+KINDS = ["tgz", "tar", "zstd", "zip"]
+
+
+def packed(src: Path, fmt: ArchiveFormat) -> bytes:
+    out = io.BytesIO()
+    pack(src, fmt, out)
+    return out.getvalue()
+
+
+def everything_under(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.fixture(params=["python", "gnu-tar"])
+def tar_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a test with the pure-Python tar writer and with the GNU tar fast path."""
+    if request.param == "gnu-tar" and archives._gnu_tar() is None:
+        pytest.skip("GNU tar is not installed")
+    monkeypatch.setenv("ARGOSY_GNU_TAR", "1" if request.param == "gnu-tar" else "0")
+    monkeypatch.setattr(archives, "_GNU_TAR_MIN_MEMBERS", 1)
+    archives._gnu_tar.cache_clear()
+    yield request.param
+    archives._gnu_tar.cache_clear()
+
+
+# -- formats and names -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (None, ArchiveFormat("tgz", 6)),
+        ({}, ArchiveFormat("tgz", 6)),
+        ({"tar": {}}, ArchiveFormat("tgz", 6)),
+        ({"tar": {"compressionLevel": 0}}, ArchiveFormat("tgz", 0)),
+        ({"tar": {"compressionLevel": 9}}, ArchiveFormat("tgz", 9)),
+        ({"none": {}}, ArchiveFormat("none")),
+        ({"none": None}, ArchiveFormat("none")),
+        ({"zip": {}}, ArchiveFormat("zip")),
+        ({"zstd": {}}, ArchiveFormat("zstd", 3)),
+        ({"zstd": {"level": 19}}, ArchiveFormat("zstd", 19)),
+    ],
+)
+def test_archive_spec_mapping(spec: dict[str, object] | None, expected: ArchiveFormat) -> None:
+    assert archive_format_from_spec(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"tar": {"compressionLevel": 10}}, "tar compressionLevel must be an integer from 0 to 9, got 10"),
+        ({"tar": {"compressionLevel": "6"}}, "tar compressionLevel must be an integer from 0 to 9"),
+        ({"zstd": {"level": 0}}, "zstd level must be an integer from 1 to 22, got 0"),
+        ({"zstd": {"level": 23}}, "zstd level must be an integer from 1 to 22"),
+        ({"rar": {}}, "unknown archive strategy rar"),
+        ({"tar": {}, "none": {}}, "exactly one of"),
+        ({"tar": {"level": 3}}, "archive.tar has unknown field(s) level"),
+        ("tar", "must be a mapping"),
+    ],
+)
+def test_archive_spec_errors_say_what_is_wrong(spec: object, message: str) -> None:
+    with pytest.raises(ArchiveError) as caught:
+        archive_format_from_spec(spec)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+
+
+def test_object_names_follow_argo() -> None:
+    assert object_name("hello-art", "hello.txt", ArchiveFormat()) == "hello-art.tgz"
+    assert object_name("hello-art", "hello.txt", ArchiveFormat("zip")) == "hello-art.zip"
+    assert object_name("hello-art", "hello.txt", ArchiveFormat("zstd")) == "hello-art.tar.zst"
+    assert object_name("hello-art", "hello.txt", ArchiveFormat("tar")) == "hello-art.tar"
+    assert object_name("hello-art", "hello.txt", ArchiveFormat("none")) == "hello.txt"
+
+
+# -- round trips -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_directory_round_trip(tmp_path: Path, kind: str, tar_writer: str) -> None:
+    src = make_tree(tmp_path / "out")
+    data = packed(src, ArchiveFormat(kind))  # type: ignore[arg-type]
+    dest = tmp_path / "inputs" / "art"
+    unpack(io.BytesIO(data), dest, ArchiveFormat(kind))  # type: ignore[arg-type]
+    assert snapshot(dest) == snapshot(src)  # empty dir, exec bit, symlink, long and unicode names kept
+    assert [p.name for p in dest.parent.iterdir()] == ["art"]  # no temp dir left beside it
+
+
+@pytest.mark.parametrize("kind", KINDS + ["none"])
+def test_single_file_becomes_a_file_at_dest(tmp_path: Path, kind: str) -> None:
+    src = tmp_path / "hello.txt"
+    src.write_text("hello world\n")
+    data = packed(src, ArchiveFormat(kind))  # type: ignore[arg-type]
+    dest = tmp_path / "in" / "message"
+    unpack(io.BytesIO(data), dest, ArchiveFormat(kind))  # type: ignore[arg-type]
+    assert dest.is_file() and dest.read_text() == "hello world\n"
+
+
+def test_tar_layout_is_basename_then_relative_paths(tmp_path: Path, tar_writer: str) -> None:
+    src = tmp_path / "results"
+    (src / "empty").mkdir(parents=True)
+    (src / "a.txt").write_text("a")
+    with tarfile.open(fileobj=io.BytesIO(packed(src, ArchiveFormat("tgz")))) as tar:
+        names = [(m.name, m.type) for m in tar.getmembers()]
+        assert all(isinstance(m.mtime, int) for m in tar.getmembers())
+        assert not any(m.pax_headers for m in tar.getmembers())  # no PAX header per member
+    assert names == [("results", tarfile.DIRTYPE), ("results/a.txt", tarfile.REGTYPE), ("results/empty", tarfile.DIRTYPE)]
+
+
+def test_several_top_level_entries_make_dest_a_directory(tmp_path: Path) -> None:
+    data = hostile_tar(("file", "one.txt", "1"), ("file", "two.txt", "2"))
+    dest = tmp_path / "dest"
+    unpack(io.BytesIO(data), dest, ArchiveFormat("tar"))
+    assert snapshot(dest).keys() == {"one.txt", "two.txt"}
+
+
+def test_unpack_replaces_an_empty_mount_point_but_not_a_full_directory(tmp_path: Path) -> None:
+    src = tmp_path / "f.txt"
+    src.write_text("x")
+    data = packed(src, ArchiveFormat())
+    (tmp_path / "mount").mkdir()
+    unpack(io.BytesIO(data), tmp_path / "mount", ArchiveFormat())
+    assert (tmp_path / "mount").read_text() == "x"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    with pytest.raises(StorageError, match="non-empty directory"):
+        unpack(io.BytesIO(data), tmp_path / "full", ArchiveFormat())
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt", "full", "mount"]
+
+
+def test_gnu_tar_and_python_writers_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if archives._gnu_tar() is None:
+        pytest.skip("GNU tar is not installed")
+    src = make_tree(tmp_path / "out")
+    for i in range(300):  # above the member count where GNU tar takes over
+        (src / "many").mkdir(exist_ok=True)
+        (src / "many" / f"f{i:03d}.txt").write_text(str(i))
+    monkeypatch.setenv("ARGOSY_GNU_TAR", "0")
+    archives._gnu_tar.cache_clear()
+    python_bytes = packed(src, ArchiveFormat("tar"))
+    monkeypatch.setenv("ARGOSY_GNU_TAR", "1")
+    archives._gnu_tar.cache_clear()
+    gnu_bytes = packed(src, ArchiveFormat("tar"))
+    for name, data in (("py", python_bytes), ("gnu", gnu_bytes)):
+        unpack(io.BytesIO(data), tmp_path / name, ArchiveFormat("tar"))
+        assert snapshot(tmp_path / name) == snapshot(src)
+    assert len(python_bytes) == len(gnu_bytes)
+
+
+def test_archives_from_other_tools_unpack(tmp_path: Path) -> None:
+    """GNU tar (hardlinks, long names) and Python's PAX writer, as Argo's Go executor may produce."""
+    src = make_tree(tmp_path / "made-by-tar")
+    os.link(src / "a.txt", src / "a-hardlink.txt")
+    archive = tmp_path / "x.tgz"
+    subprocess.run(["tar", "-czf", str(archive), "-C", str(tmp_path), "made-by-tar"], check=True)
+    with archive.open("rb") as f:
+        unpack(f, tmp_path / "gnu", ArchiveFormat())
+    assert snapshot(tmp_path / "gnu") == snapshot(src)
+
+    pax = io.BytesIO()
+    with tarfile.open(fileobj=pax, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(src, arcname="made-by-tar")
+    unpack(io.BytesIO(pax.getvalue()), tmp_path / "pax", None)
+    assert snapshot(tmp_path / "pax") == snapshot(src)
+
+
+def test_gnu_tar_reads_our_archives(tmp_path: Path, tar_writer: str) -> None:
+    src = make_tree(tmp_path / "ours")
+    (tmp_path / "ours.tgz").write_bytes(packed(src, ArchiveFormat()))
+    (tmp_path / "by-tar").mkdir()
+    subprocess.run(["tar", "-xzf", str(tmp_path / "ours.tgz"), "-C", str(tmp_path / "by-tar")], check=True)
+    assert snapshot(tmp_path / "by-tar" / "ours") == snapshot(src)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.dictionaries(
+        st.lists(st.text(st.characters(min_codepoint=48, max_codepoint=0x24F, exclude_characters="/\\"), min_size=1,
+                         max_size=12).filter(lambda s: s not in (".", "..")), min_size=1, max_size=3).map("/".join),
+        st.binary(max_size=3000),
+        min_size=1,
+        max_size=8,
+    ),
+    kind=st.sampled_from(["tar", "zstd", "tgz"]),
+)
+def test_any_tree_round_trips(tmp_path_factory: pytest.TempPathFactory, files: dict[str, bytes], kind: str) -> None:
+    base = tmp_path_factory.mktemp("prop")
+    src = base / "src"
+    src.mkdir()
+    written = {}
+    for rel, data in files.items():
+        path = src / rel
+        if any(p.is_file() for p in path.parents if p != src and p.exists()):
+            continue  # a file already sits where this needs a directory
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written[rel] = data
+    unpack(io.BytesIO(packed(src, ArchiveFormat(kind))), base / "dest", ArchiveFormat(kind))  # type: ignore[arg-type]
+    assert snapshot(base / "dest") == snapshot(src)
+
+
+# -- compression -------------------------------------------------------------------------------
+
+
+def test_compression_level_is_honoured(tmp_path: Path) -> None:
+    src = tmp_path / "log.txt"
+    src.write_text("".join(f"line {i} of a fairly repetitive log file\n" for i in range(20000)))
+    stored = packed(src, ArchiveFormat("tgz", 0))
+    best = packed(src, ArchiveFormat("tgz", 9))
+    assert stored[:2] == b"\x1f\x8b" and gzip.decompress(stored)  # level 0 is still a valid gzip stream
+    assert len(stored) > src.stat().st_size > 10 * len(best)
+    assert len(packed(src, ArchiveFormat("zstd", 1))) != len(packed(src, ArchiveFormat("zstd", 19)))
+
+
+# -- auto-detection (archive unset) ------------------------------------------------------------
+
+
+def test_auto_detect_untars_gzip_and_zstd(tmp_path: Path) -> None:
+    src = make_tree(tmp_path / "tree")
+    for kind in ("tgz", "zstd"):
+        unpack(io.BytesIO(packed(src, ArchiveFormat(kind))), tmp_path / kind, None)  # type: ignore[arg-type]
+        assert snapshot(tmp_path / kind) == snapshot(src)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        gzip.compress(b"just some gzipped text, not a tar\n" * 50),
+        zstandard.ZstdCompressor().compress(b"zstd text, not a tar\n" * 50),
+        b"plain text\n",
+        b"",
+    ],
+    ids=["gzip-not-tar", "zstd-not-tar", "text", "empty"],
+)
+def test_auto_detect_keeps_other_content_as_a_raw_file(tmp_path: Path, payload: bytes) -> None:
+    unpack(io.BytesIO(payload), tmp_path / "input", None)
+    assert (tmp_path / "input").read_bytes() == payload
+
+
+def test_zip_and_plain_tar_are_not_auto_detected_like_argo(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("a")
+    for kind in ("zip", "tar"):
+        data = packed(src, ArchiveFormat(kind))  # type: ignore[arg-type]
+        unpack(io.BytesIO(data), tmp_path / f"raw-{kind}", None)
+        assert (tmp_path / f"raw-{kind}").read_bytes() == data
+    unpack(io.BytesIO(packed(src, ArchiveFormat("zip"))), tmp_path / "opted-in", None, detect_zip=True)
+    assert (tmp_path / "opted-in").read_text() == "a"
+
+
+def test_format_mismatch_is_reported(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("a")
+    with pytest.raises(ArchiveError, match="not a gzip stream"):
+        unpack(io.BytesIO(packed(src, ArchiveFormat("zstd"))), tmp_path / "x", ArchiveFormat("tgz"))
+    with pytest.raises(ArchiveError, match="not a zstd stream"):
+        unpack(io.BytesIO(packed(src, ArchiveFormat("tgz"))), tmp_path / "y", ArchiveFormat("zstd"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+# -- safety ------------------------------------------------------------------------------------
+
+
+def _outside(tmp_path: Path) -> Path:
+    return tmp_path / "outside"
+
+
+HOSTILE = {
+    "dotdot": (lambda o: hostile_tar(("file", "../outside/evil.txt", "pwned")), "../outside/evil.txt"),
+    "dotdot-nested": (lambda o: hostile_tar(("dir", "ok", ""), ("file", "ok/../../outside/evil.txt", "x")),
+                      "ok/../../outside/evil.txt"),
+    "absolute": (lambda o: hostile_tar(("file", f"{o}/evil.txt", "pwned")), "evil.txt"),
+    "absolute-etc-passwd-name": (lambda o: hostile_tar(("file", "/etc/passwd", "root::0:0::/:/bin/sh")), "/etc/passwd"),
+    "symlink-to-absolute-then-through-it": (
+        lambda o: hostile_tar(("symlink", "etc", "/etc"), ("file", "etc/passwd", "pwned")), "etc"),
+    "symlink-escape-then-through-it": (
+        lambda o: hostile_tar(("symlink", "door", "../outside"), ("file", "door/evil.txt", "pwned")), "door"),
+    "symlink-chain": (
+        lambda o: hostile_tar(("dir", "a", ""), ("symlink", "a/up", ".."), ("symlink", "esc", "a/up/.."),
+                              ("file", "keep.txt", "k")), "esc"),
+    "symlink-escapes-after-rename": (
+        lambda o: hostile_tar(("dir", "top", ""), ("symlink", "top/sib", "../sibling")), "top/sib"),
+    "hardlink-absolute": (lambda o: hostile_tar(("hardlink", "h", "/etc/passwd")), "h"),
+    "hardlink-dotdot": (lambda o: hostile_tar(("hardlink", "h", "../outside/secret")), "h"),
+    "character-device": (lambda o: hostile_tar(("chr", "null", "")), "null"),
+    "fifo": (lambda o: hostile_tar(("fifo", "pipe", "")), "pipe"),
+    "pax-path-dotdot": (
+        lambda o: hostile_tar(("file", "../" + "p" * 120 + "/evil.txt", "x"), fmt=tarfile.PAX_FORMAT), "evil.txt"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+@pytest.mark.parametrize("compress", [False, True], ids=["tar", "tgz"])
+def test_hostile_members_are_refused_and_nothing_is_written(tmp_path: Path, case: str, compress: bool) -> None:
+    build, member = HOSTILE[case]
+    outside = _outside(tmp_path)
+    outside.mkdir()
+    (outside / "secret").write_text("secret")
+    data = build(outside)
+    fmt = ArchiveFormat("tar")
+    if compress:
+        data, fmt = gzip.compress(data), ArchiveFormat("tgz")
+    work = tmp_path / "work"
+    work.mkdir()
+    before = everything_under(tmp_path)
+    with pytest.raises(ArchiveError) as caught:
+        unpack(io.BytesIO(data), work / "dest", fmt)
+    assert member in str(caught.value)
+    assert everything_under(tmp_path) == before  # no dest, no temp dir, nothing outside
+    assert (outside / "secret").read_text() == "secret"
+
+
+def test_zip_traversal_is_refused(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("ok.txt", "fine")
+        zf.writestr("../evil.txt", "pwned")
+    before = everything_under(tmp_path)
+    with pytest.raises(ArchiveError, match=r"\.\./evil\.txt"):
+        unpack(io.BytesIO(buf.getvalue()), tmp_path / "dest", ArchiveFormat("zip"))
+    assert everything_under(tmp_path) == before
+
+
+def test_safe_links_inside_the_archive_are_kept(tmp_path: Path) -> None:
+    data = hostile_tar(("dir", "d", ""), ("file", "d/real.txt", "r"), ("symlink", "d/rel", "real.txt"),
+                       ("hardlink", "d/hard", "d/real.txt"), ("symlink", "d/self", "."))
+    unpack(io.BytesIO(data), tmp_path / "dest", ArchiveFormat("tar"))
+    assert (tmp_path / "dest" / "rel").read_text() == "r" and os.readlink(tmp_path / "dest" / "rel") == "real.txt"
+    assert os.stat(tmp_path / "dest" / "hard").st_ino == os.stat(tmp_path / "dest" / "real.txt").st_ino
+
+
+# -- corrupt and truncated input ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sample") / "data"
+    root.mkdir()
+    for i in range(20):
+        (root / f"f{i}.bin").write_bytes(os.urandom(5000))
+    return root
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("where", ["half", "tail", "one-byte"])
+def test_truncated_archives_are_archive_errors(tmp_path: Path, sample: Path, kind: str, where: str) -> None:
+    data = packed(sample, ArchiveFormat(kind))  # type: ignore[arg-type]
+    end = len(data.rstrip(b"\0")) if kind == "tar" else len(data)  # a plain tar may lose zero padding
+    cut = {"half": len(data) // 2, "tail": end - 9, "one-byte": 1}[where]
+    before = everything_under(tmp_path)
+    with pytest.raises(ArchiveError, match="truncated|corrupt|end"):
+        unpack(io.BytesIO(data[:cut]), tmp_path / "dest", ArchiveFormat(kind))  # type: ignore[arg-type]
+    assert everything_under(tmp_path) == before
+
+
+def test_tar_cut_at_a_member_boundary_is_detected(tmp_path: Path, sample: Path) -> None:
+    data = packed(sample, ArchiveFormat("tar"))
+    end = data.rstrip(b"\0")
+    boundary = len(end) + (-len(end) % 512)  # right after the last member's data: no end marker
+    with pytest.raises(ArchiveError, match="end-of-archive marker"):
+        unpack(io.BytesIO(data[:boundary]), tmp_path / "dest", ArchiveFormat("tar"))
+    zst = zstandard.ZstdCompressor().compress(data[:boundary])  # a *complete* zstd frame of a cut tar
+    with pytest.raises(ArchiveError, match="end-of-archive marker"):
+        unpack(io.BytesIO(zst), tmp_path / "dest", ArchiveFormat("zstd"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_corrupt_archives_are_archive_errors(tmp_path: Path, sample: Path, kind: str) -> None:
+    data = bytearray(packed(sample, ArchiveFormat(kind)))  # type: ignore[arg-type]
+    start = 512 if kind == "tar" else len(data) // 3  # plain tar has no data checksum: hit a header
+    for i in range(start, start + 64):
+        data[i] ^= 0x5A
+    with pytest.raises(ArchiveError):
+        unpack(io.BytesIO(bytes(data)), tmp_path / "dest", ArchiveFormat(kind))  # type: ignore[arg-type]
+    assert not (tmp_path / "dest").exists()
+
+
+def test_bad_tar_header_checksum(tmp_path: Path) -> None:
+    data = bytearray(hostile_tar(("file", "a.txt", "a")))
+    data[0:1] = b"b"
+    with pytest.raises(ArchiveError, match="bad header checksum"):
+        unpack(io.BytesIO(bytes(data)), tmp_path / "dest", ArchiveFormat("tar"))
+
+
+# -- packing errors ----------------------------------------------------------------------------
+
+
+def test_pack_missing_source_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactNotFound, match=str(tmp_path / "nope")):
+        pack(tmp_path / "nope", ArchiveFormat(), io.BytesIO())
+
+
+@pytest.mark.parametrize("kind", ["tgz", "zip"])
+def test_pack_refuses_special_files(tmp_path: Path, kind: str, tar_writer: str) -> None:
+    src = tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    os.mkfifo(src / "queue")
+    with pytest.raises(ArchiveError, match="queue"):
+        pack(src, ArchiveFormat(kind), io.BytesIO())  # type: ignore[arg-type]
+
+
+def test_none_format_cannot_stream_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="one object per file"):
+        pack(tmp_path, ArchiveFormat("none"), io.BytesIO())
+
+
+def test_big_file_streams_across_buffers(tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    with src.open("wb") as f:
+        for _ in range(5):
+            f.write(os.urandom((1 << 20) + 333))
+    for kind in ("tar", "zstd"):
+        dest = tmp_path / f"out-{kind}"
+        unpack(io.BytesIO(packed(src, ArchiveFormat(kind))), dest, ArchiveFormat(kind))  # type: ignore[arg-type]
+        assert dest.read_bytes() == src.read_bytes()
+    shutil.rmtree(tmp_path / "out-tar", ignore_errors=True)
