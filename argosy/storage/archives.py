@@ -413,32 +413,33 @@ def pack(src: Path, fmt: ArchiveFormat, out: BinaryIO) -> None:
             while n := f.readinto(buf):
                 out.write(buf[:n])
         return
-    if fmt.kind == "zip":
-        _pack_zip(src, st, out)
-        return
-    emit, finish = _compressor(fmt, out)
-    tar = _gnu_tar() if stat.S_ISDIR(st.st_mode) and not os.path.islink(src) else None
     try:
+        if fmt.kind == "zip":
+            _pack_zip(src, st, out)
+            return
+        emit, finish = _compressor(fmt, out)
+        tar = _gnu_tar() if stat.S_ISDIR(st.st_mode) and not os.path.islink(src) else None
         if tar is None or not _gnu_tar_stream(tar, os.fsencode(src), emit):
             writer = _TarWriter(emit)
             writer.add_tree(os.fsencode(src), st)
             writer.close()
+        finish()
     except (ArchiveError, StorageError):
         raise
     except OSError as exc:
         if exc.filename is None:
             raise  # the output side failed: let the caller see its own error
         raise StorageError(f"cannot archive {exc.filename}: {exc.strerror}") from exc
-    finish()
 
 
 @functools.lru_cache(maxsize=1)
 def _gnu_tar() -> str | None:
     """GNU tar ≥ 1.29 on PATH, unless ``ARGOSY_GNU_TAR=0``.
 
-    Measured on 20,000 small files (tmpfs, same run): producing the plain tar stream with GNU tar
-    and compressing it here is 1.5-3x faster than the pure-Python writer for ``tar``/``zstd``
-    (0.10-0.30 s vs 0.33-0.55 s) and ~5 % faster for gzip 6, where compression dominates.
+    Measured on 20,000 small files (92 MB, tmpfs, same run), walk included: letting GNU tar
+    produce the plain tar stream and compressing it here packs ``tar`` in 0.17 s vs 0.33 s for the
+    pure-Python writer, ``zstd`` 3 in 0.39 s vs 0.53 s, and gzip 6 in 2.2 s vs 2.5 s (compression
+    dominates).  Single files and small trees stay in Python (see ``_gnu_tar_stream``).
     """
     if os.environ.get("ARGOSY_GNU_TAR", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
@@ -1028,6 +1029,8 @@ class _Extractor:
             real = os.path.realpath(self._abs(rel))
             if real != root and not real.startswith(root + os.sep):
                 raise ArchiveError(f"refusing member {name!r}: symlink target {target!r} escapes the destination")
+        if single is None:
+            os.chmod(self.tmp, 0o755)  # mkdtemp made it private; it becomes the artifact directory
         _move_into_place(single or self.tmp, self.dest)
         if single is not None:
             os.rmdir(self.tmp)

@@ -318,6 +318,7 @@ def load_artifact(driver: ArtifactDriver, key: str, dest: Path, fmt: ArchiveForm
 def _load_dir(driver: ArtifactDriver, key: str, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    tmp.chmod(0o755)  # mkdtemp made it private; it becomes the artifact directory
     base = key.strip("/") + "/"
 
     def jobs() -> Iterator[tuple[str, Path]]:

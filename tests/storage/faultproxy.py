@@ -1,8 +1,9 @@
 """A fault-injecting HTTP hop in front of the real S3 server (not a mock: every request that is not
 sabotaged is forwarded to moto and its real answer relayed back).
 
-It can answer the first N requests of a method with ``503 SlowDown`` and cut the body of the first
-GET after some bytes, which is how retry and resume are tested against real network behaviour.
+It can answer the next N requests of a method with an S3 error (``503 SlowDown`` by default, or
+e.g. ``403 AccessDenied``, which moto itself never sends) and cut the body of the next GET after
+some bytes: how retries, resumes and error messages are tested against real network behaviour.
 """
 
 from __future__ import annotations
@@ -16,17 +17,15 @@ from typing import Any
 
 __all__ = ["FaultProxy", "fault_proxy"]
 
-_SLOWDOWN = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
-    b"<Message>Please reduce your request rate.</Message></Error>"
-)
+_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>'
 
 
 class FaultProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream_host, port = upstream.split(":")
         self.upstream_port = int(port)
-        self.fail: dict[str, int] = {}  # method -> how many more requests get a 503
+        self.fail: dict[str, int] = {}  # method -> how many more requests get the error below
+        self.error = (503, "SlowDown", "Please reduce your request rate.")
         self.cut_get_after: int | None = None  # cut the next GET body after this many bytes
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.injected = 0
@@ -53,11 +52,14 @@ class FaultProxy:
                     if cut is not None:
                         proxy.cut_get_after = None
                 if sabotage:
-                    self.send_response(503)
+                    status, code, message = proxy.error
+                    payload = _ERROR.format(code, message).encode()
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(_SLOWDOWN)))
+                    self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(_SLOWDOWN)
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
                     return
                 conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=30)
                 try:
@@ -86,7 +88,7 @@ class FaultProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
 
     def close(self) -> None:

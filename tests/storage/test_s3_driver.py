@@ -241,6 +241,21 @@ def test_transient_errors_are_retried(s3_server: S3Server, s3_bucket: str) -> No
     assert not driver.exists("retry/other")
 
 
+@pytest.mark.parametrize("code", ["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"])
+def test_rejected_credentials_say_so_without_leaking_them(s3_server: S3Server, s3_bucket: str, code: str) -> None:
+    with fault_proxy(s3_server.endpoint) as proxy:
+        driver = make_driver(s3_server, s3_bucket, endpoint=proxy.endpoint, secret_key="TOP-SECRET-value-1234")
+        proxy.error = (403, code, "The request signature we calculated does not match")
+        proxy.fail = {"GET": 1, "PUT": 1}
+        for action in (lambda: driver.open_read("wf/a.tgz"), lambda: driver.put_stream("wf/a.tgz", io.BytesIO(b"x"))):
+            with pytest.raises(RepositoryError) as caught:
+                action()
+            message = str(caught.value)
+            assert message.startswith(f"access denied to s3://{s3_bucket}/wf/a.tgz at endpoint http://{proxy.endpoint}")
+            assert message.endswith("check the credentials") and "TOP-SECRET" not in message
+        assert proxy.injected == 2  # denied requests are not retried
+
+
 def test_a_download_cut_midway_resumes_where_it_stopped(s3_server: S3Server, s3_bucket: str) -> None:
     data = os.urandom(3 * MIB)
     make_driver(s3_server, s3_bucket).put_stream("cut/blob", io.BytesIO(data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from argosy.pipeline.status import ERROR, FAILED, OMITTED, RUNNING, SKIPPED, SUC
 if TYPE_CHECKING:
     from argosy.pipeline.engine.operator import Context, ExecOpts, Operator
 
-__all__ = ["DagMixin", "task_dependencies"]
+__all__ = ["task_dependencies"]
 
 _TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
 
@@ -57,274 +58,269 @@ def _compiled(logic: str) -> Any:
     return compile_expression(logic.replace("-", "_"))
 
 
-class DagMixin:
-    """``executeDAG`` / ``executeDAGTask`` / ``assessDAGPhase`` for :class:`Operator`."""
+def execute_dag(op: Operator, node_name: str, holder: Any, ctx: Context, tmpl: Template, opts: ExecOpts) -> NodeStatus:
+    from argosy.pipeline.engine.operator import ExecOpts as Opts
 
-    def execute_dag(self: Operator, node_name: str, holder: Any, ctx: Context, tmpl: Template, opts: ExecOpts) -> NodeStatus:
-        from argosy.pipeline.engine.operator import ExecOpts as Opts
+    node = op.get(node_name)
+    if node is None:
+        node = op.init_node(node_name, "DAG", holder, opts.boundary_id, RUNNING, template_name=tmpl.name, scope_name=ctx.scope_name)
+        node.inputs = tmpl.inputs if tmpl.inputs and (tmpl.inputs.parameters or tmpl.inputs.artifacts) else None
+    if node.fulfilled:
+        return node
+    op.remember_boundary(node, tmpl)
+    assert tmpl.dag is not None
+    tasks = {t.name: t for t in tmpl.dag.tasks}
+    deps: dict[str, tuple[list[str], str]] = {name: task_dependencies(t, tasks) for name, t in tasks.items()}
+    if tmpl.dag.target:
+        targets = tmpl.dag.target.split(" ")
+    else:
+        dependents = {d for ds, _ in deps.values() for d in ds}
+        targets = sorted(n for n in tasks if n not in dependents)
+    dctx = _DagCtx(node_name, node.id, tasks, deps, ctx, tmpl, Opts(node.id, opts.on_exit, opts.depth))
+    for name in targets:
+        if name not in tasks:
+            continue
+        op._execute_task(dctx, name)
+        tnode = op.get(f"{node_name}.{name}")
+        if tnode is not None and tnode.completed:
+            op.run_exit_hook(exit_hook_of(tasks[name], op.wf.spec.arguments), tnode, dctx.opts, ctx, f"tasks.{name}", op._task_scope(dctx, name))
+    phase = op._assess(dctx, targets)
+    if phase == RUNNING:
+        return node
+    if phase in (FAILED, ERROR):
+        node.outbound_nodes = op._targets_outbound(dctx, targets)
+        return op.mark(node, phase)
+    scope = Scope()
+    scope.add_outputs("workflow", op.global_outputs)
+    for name, _task in tasks.items():
+        tnode = op.get(f"{node_name}.{name}")
+        if tnode is None:
+            continue
+        op._add_task_to_scope(dctx, scope, name, tnode)
+    try:
+        outputs = template_outputs_from_scope(tmpl, scope, op.global_params)
+    except ArgosyError as exc:
+        node.outbound_nodes = op._targets_outbound(dctx, targets)
+        return op.mark_error(node, exc)
+    if outputs is not None:
+        node.outputs = outputs
+        op.add_global_outputs(outputs)
+    node.outbound_nodes = op._targets_outbound(dctx, targets)
+    return op.mark(node, SUCCEEDED)
 
-        node = self.get(node_name)
-        if node is None:
-            node = self.init_node(node_name, "DAG", holder, opts.boundary_id, RUNNING, template_name=tmpl.name, scope_name=ctx.scope_name)
-            node.inputs = tmpl.inputs if tmpl.inputs and (tmpl.inputs.parameters or tmpl.inputs.artifacts) else None
-        if node.fulfilled:
-            return node
-        self.remember_boundary(node, tmpl)
-        assert tmpl.dag is not None
-        tasks = {t.name: t for t in tmpl.dag.tasks}
-        deps: dict[str, tuple[list[str], str]] = {name: task_dependencies(t, tasks) for name, t in tasks.items()}
-        if tmpl.dag.target:
-            targets = tmpl.dag.target.split(" ")
+def _targets_outbound(op: Operator, dctx: _DagCtx, targets: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in targets:
+        tnode = op.get(f"{dctx.name}.{name}")
+        if tnode is not None:
+            out.extend(op.outbound_nodes(tnode.id))
+    return out
+
+def _add_task_to_scope(op: Operator, dctx: _DagCtx, scope: Scope, name: str, tnode: NodeStatus) -> None:
+    prefix = f"tasks.{name}"
+    if tnode.type == "TaskGroup":
+        kids = [op._effective(op.nodes[c]) for c in tnode.children or [] if c in op.nodes]
+        kids = [k for k in kids if k.name.startswith(tnode.name + "(") and k.type != "Skipped"]
+        from argosy.pipeline.engine.steps import _loop_index
+
+        kids.sort(key=_loop_index)
+        aggregate_outputs(scope, prefix, [k for k in kids if k.phase == SUCCEEDED])
+        scope.params[f"{prefix}.status"] = tnode.phase
+        scope.params[f"{prefix}.id"] = tnode.id
+    else:
+        scope.add_node(prefix, tnode, op._template_of(dctx.tasks[name], dctx.ctx), op._last_child(tnode))
+
+def _task_scope(op: Operator, dctx: _DagCtx, name: str) -> Scope:
+    """Scope of a task: the outputs of every ancestor (``buildLocalScopeFromTask``)."""
+    scope = Scope()
+    scope.add_outputs("workflow", op.global_outputs)
+    seen: dict[str, None] = {}
+
+    def visit(task: str) -> None:
+        for dep in dctx.deps.get(task, ([], ""))[0]:
+            if dep not in seen:
+                seen[dep] = None
+                visit(dep)
+
+    visit(name)
+    ancestors = list(seen)
+    ancestors.sort(key=lambda t: _finished(op.get(f"{dctx.name}.{t}")))
+    for anc in ancestors:
+        anode = op.get(f"{dctx.name}.{anc}")
+        if anode is not None:
+            op._add_task_to_scope(dctx, scope, anc, anode)
+    return scope
+
+def _execute_task(op: Operator, dctx: _DagCtx, name: str) -> None:
+    from argosy.pipeline.engine.operator import ParallelismReached
+
+    if name in dctx.visited:
+        return
+    dctx.visited.add(name)
+    task = dctx.tasks.get(name)
+    if task is None:
+        return
+    node_name = f"{dctx.name}.{name}"
+    node = op.get(node_name)
+    if node is not None and node.fulfilled:
+        if node.completed:
+            op.run_exit_hook(exit_hook_of(task, op.wf.spec.arguments), node, dctx.opts, dctx.ctx, f"tasks.{name}", op._task_scope(dctx, name))
+        return
+    dep_names, logic = dctx.deps[name]
+    group = node if node is not None and node.type == "TaskGroup" else None
+
+    def connect(child_name: str) -> None:
+        if not dep_names or group is not None:
+            op.add_child(group.name if group is not None else dctx.name, child_name)
         else:
-            dependents = {d for ds, _ in deps.values() for d in ds}
-            targets = sorted(n for n in tasks if n not in dependents)
-        dctx = _DagCtx(node_name, node.id, tasks, deps, ctx, tmpl, Opts(node.id, opts.on_exit, opts.depth))
-        for name in targets:
-            if name not in tasks:
-                continue
-            self._execute_task(dctx, name)
-            tnode = self.get(f"{node_name}.{name}")
-            if tnode is not None and tnode.completed:
-                self.run_exit_hook(exit_hook_of(tasks[name], self.wf.spec.arguments), tnode, dctx.opts, ctx, f"tasks.{name}", self._task_scope(dctx, name))
-        phase = self._assess(dctx, targets)
-        if phase == RUNNING:
-            return node
-        if phase in (FAILED, ERROR):
-            node.outbound_nodes = self._targets_outbound(dctx, targets)
-            return self.mark(node, phase)
-        scope = Scope()
-        scope.add_outputs("workflow", self.global_outputs)
-        for name, task in tasks.items():
-            tnode = self.get(f"{node_name}.{name}")
-            if tnode is None:
-                continue
-            self._add_task_to_scope(dctx, scope, name, tnode)
-        try:
-            outputs = template_outputs_from_scope(tmpl, scope, self.global_params)
-        except ArgosyError as exc:
-            node.outbound_nodes = self._targets_outbound(dctx, targets)
-            return self.mark_error(node, exc)
-        if outputs is not None:
-            node.outputs = outputs
-            self.add_global_outputs(outputs)
-        node.outbound_nodes = self._targets_outbound(dctx, targets)
-        return self.mark(node, SUCCEEDED)
-
-    def _targets_outbound(self: Operator, dctx: _DagCtx, targets: list[str]) -> list[str]:
-        out: list[str] = []
-        for name in targets:
-            tnode = self.get(f"{dctx.name}.{name}")
-            if tnode is not None:
-                out.extend(self.outbound_nodes(tnode.id))
-        return out
-
-    def _add_task_to_scope(self: Operator, dctx: _DagCtx, scope: Scope, name: str, tnode: NodeStatus) -> None:
-        prefix = f"tasks.{name}"
-        if tnode.type == "TaskGroup":
-            kids = [self._effective(self.nodes[c]) for c in tnode.children or [] if c in self.nodes]
-            kids = [k for k in kids if k.name.startswith(tnode.name + "(") and k.type != "Skipped"]
-            from argosy.pipeline.engine.steps import _loop_index
-
-            kids.sort(key=_loop_index)
-            aggregate_outputs(scope, prefix, [k for k in kids if k.phase == SUCCEEDED])
-            scope.params[f"{prefix}.status"] = tnode.phase
-            scope.params[f"{prefix}.id"] = tnode.id
-        else:
-            scope.add_node(prefix, tnode, self._template_of(dctx.tasks[name], dctx.ctx), self._last_child(tnode))
-
-    def _task_scope(self: Operator, dctx: _DagCtx, name: str) -> Scope:
-        """Scope of a task: the outputs of every ancestor (``buildLocalScopeFromTask``)."""
-        scope = Scope()
-        scope.add_outputs("workflow", self.global_outputs)
-        seen: dict[str, None] = {}
-
-        def visit(task: str) -> None:
-            for dep in dctx.deps.get(task, ([], ""))[0]:
-                if dep not in seen:
-                    seen[dep] = None
-                    visit(dep)
-
-        visit(name)
-        ancestors = list(seen)
-        ancestors.sort(key=lambda t: _finished(self.get(f"{dctx.name}.{t}")))
-        for anc in ancestors:
-            anode = self.get(f"{dctx.name}.{anc}")
-            if anode is not None:
-                self._add_task_to_scope(dctx, scope, anc, anode)
-        return scope
-
-    def _execute_task(self: Operator, dctx: _DagCtx, name: str) -> None:
-        from argosy.pipeline.engine.operator import ParallelismReached
-
-        if name in dctx.visited:
-            return
-        dctx.visited.add(name)
-        task = dctx.tasks.get(name)
-        if task is None:
-            return
-        node_name = f"{dctx.name}.{name}"
-        node = self.get(node_name)
-        if node is not None and node.fulfilled:
-            if node.completed:
-                self.run_exit_hook(exit_hook_of(task, self.wf.spec.arguments), node, dctx.opts, dctx.ctx, f"tasks.{name}", self._task_scope(dctx, name))
-            return
-        dep_names, logic = dctx.deps[name]
-        group = node if node is not None and node.type == "TaskGroup" else None
-
-        def connect(child_name: str) -> None:
-            if not dep_names or group is not None:
-                self.add_child(group.name if group is not None else dctx.name, child_name)
-            else:
-                for dep in dep_names:
-                    dnode = self.get(f"{dctx.name}.{dep}")
-                    if dnode is None:
-                        continue
-                    for out in self.outbound_nodes(dnode.id):
-                        self.add_child(self.nodes[out].name, child_name)
-
-        if logic:
             for dep in dep_names:
-                self._execute_task(dctx, dep)
-            if node is None:
-                try:
-                    execute, proceed = self._evaluate_depends(dctx, name, dep_names, logic)
-                except ExpressionError as exc:
-                    self.init_node(node_name, "Skipped", task, dctx.node_id, ERROR, str(exc), scope_name=dctx.ctx.scope_name)
-                    connect(node_name)
-                    return
-                if not proceed:
-                    return
-                if not execute:
-                    self.init_node(node_name, "Skipped", task, dctx.node_id, OMITTED, "omitted: depends condition not met", scope_name=dctx.ctx.scope_name)
-                    connect(node_name)
-                    return
-        try:
-            resolved = resolve_references(task, self._task_scope(dctx, name), self.global_params, "tasks")
-            expanded = expand(resolved) if should_expand(resolved) else [resolved]
-        except ArgosyError as exc:
-            if node is None:
-                self.init_node(node_name, "Skipped", task, dctx.node_id, ERROR, str(exc), scope_name=dctx.ctx.scope_name)
-                connect(node_name)
-            else:
-                self.mark_error(node, exc)
-            return
-        if should_expand(task):
-            if not expanded:
-                if node is None:
-                    self.init_node(node_name, "Skipped", task, dctx.node_id, SKIPPED, "Skipped, empty params", scope_name=dctx.ctx.scope_name)
-                    connect(node_name)
-                return
-            if group is None:
-                connect(node_name)
-                group = self.init_node(node_name, "TaskGroup", task, dctx.node_id, RUNNING, scope_name=dctx.ctx.scope_name)
-        for t in expanded:
-            t_name = f"{dctx.name}.{t.name}"
-            if self.get(t_name) is None:
-                connect(t_name)
-                try:
-                    proceed = when_allows(t.when)
-                except ExpressionError as exc:
-                    self.init_node(t_name, "Skipped", task, dctx.node_id, ERROR, str(exc), scope_name=dctx.ctx.scope_name)
+                dnode = op.get(f"{dctx.name}.{dep}")
+                if dnode is None:
                     continue
-                if not proceed:
-                    self.init_node(t_name, "Skipped", t, dctx.node_id, SKIPPED, f"when '{t.when}' evaluated false", scope_name=dctx.ctx.scope_name)
-                    continue
-            try:
-                self.execute_template(t_name, t, dctx.ctx, t.arguments, dctx.opts)
-            except ParallelismReached:
-                pass
-        if group is not None:
-            phase = SUCCEEDED
-            for t in expanded:
-                tn = self.get(f"{dctx.name}.{t.name}")
-                if tn is None or not tn.fulfilled:
-                    return
-                if tn.failed_or_error:
-                    phase = tn.phase
-            self.mark(group, phase)
+                for out in op.outbound_nodes(dnode.id):
+                    op.add_child(op.nodes[out].name, child_name)
 
-    def _evaluate_depends(self: Operator, dctx: _DagCtx, name: str, dep_names: list[str], logic: str) -> tuple[bool, bool]:
-        env: dict[str, dict[str, bool]] = {}
+    if logic:
         for dep in dep_names:
-            dnode = self.get(f"{dctx.name}.{dep}")
-            if dnode is None or not dnode.fulfilled:
-                return False, False
-            exit_node = self.get(f"{dnode.name}.onExit")
-            if exit_node is not None and not exit_node.fulfilled:
-                return False, False
-            if exit_hook_of(dctx.tasks[dep], self.wf.spec.arguments) is not None and dnode.completed and exit_node is None:
-                return False, False
-            any_ok = False
-            all_failed = False
-            if dnode.type == "TaskGroup":
-                kids = [self.nodes[c] for c in dnode.children or [] if c in self.nodes]
-                all_failed = bool(kids)
-                for k in kids:
-                    any_ok = any_ok or k.phase == SUCCEEDED
-                    all_failed = all_failed and k.phase == FAILED
-            env[dep.replace("-", "_")] = {
-                "Succeeded": dnode.phase == SUCCEEDED,
-                "Failed": dnode.phase == FAILED,
-                "Errored": dnode.phase == ERROR,
-                "Skipped": dnode.phase == SKIPPED,
-                "Omitted": dnode.phase == OMITTED,
-                "Daemoned": bool(dnode.daemoned) and dnode.phase != "Pending",
-                "AnySucceeded": any_ok,
-                "AllFailed": all_failed,
-            }
-        try:
-            result = _compiled(logic).run(env)
-        except ExpressionError as exc:
-            raise ExpressionError(f"unable to evaluate expression '{logic.replace('-', '_')}': {exc}") from None
-        if not isinstance(result, bool):
-            raise ExpressionError(f"unable to cast expression result '{result}'")
-        return result, True
-
-    def _assess(self: Operator, dctx: _DagCtx, targets: list[str]) -> str:
-        """``assessDAGPhase``: Running until every reachable node is fulfilled; failures win."""
-        target_ids = {f"{dctx.name}.{t}": t for t in targets}
-        target_phase: dict[str, str] = {t: "" for t in targets}
-        boundary = self.nodes[dctx.node_id]
-        queue: list[tuple[str, str]] = [(c, SUCCEEDED) for c in boundary.children or []]
-        seen: set[tuple[str, str]] = set()
-        while queue:
-            nid, branch = queue.pop(0)
-            if (nid, branch) in seen:
-                continue
-            seen.add((nid, branch))
-            node = self.nodes.get(nid)
+            op._execute_task(dctx, dep)
+        if node is None:
+            try:
+                execute, proceed = op._evaluate_depends(dctx, name, dep_names, logic)
+            except ExpressionError as exc:
+                op.init_node(node_name, "Skipped", task, dctx.node_id, ERROR, str(exc), scope_name=dctx.ctx.scope_name)
+                connect(node_name)
+                return
+            if not proceed:
+                return
+            if not execute:
+                op.init_node(node_name, "Skipped", task, dctx.node_id, OMITTED, "omitted: depends condition not met", scope_name=dctx.ctx.scope_name)
+                connect(node_name)
+                return
+    try:
+        resolved = resolve_references(task, op._task_scope(dctx, name), op.global_params, "tasks")
+        expanded = expand(resolved) if should_expand(resolved) else [resolved]
+    except ArgosyError as exc:
+        if node is None:
+            op.init_node(node_name, "Skipped", task, dctx.node_id, ERROR, str(exc), scope_name=dctx.ctx.scope_name)
+            connect(node_name)
+        else:
+            op.mark_error(node, exc)
+        return
+    if should_expand(task):
+        if not expanded:
             if node is None:
+                op.init_node(node_name, "Skipped", task, dctx.node_id, SKIPPED, "Skipped, empty params", scope_name=dctx.ctx.scope_name)
+                connect(node_name)
+            return
+        if group is None:
+            connect(node_name)
+            group = op.init_node(node_name, "TaskGroup", task, dctx.node_id, RUNNING, scope_name=dctx.ctx.scope_name)
+    for t in expanded:
+        t_name = f"{dctx.name}.{t.name}"
+        if op.get(t_name) is None:
+            connect(t_name)
+            try:
+                proceed = when_allows(t.when)
+            except ExpressionError as exc:
+                op.init_node(t_name, "Skipped", task, dctx.node_id, ERROR, str(exc), scope_name=dctx.ctx.scope_name)
                 continue
-            if not node.fulfilled:
-                return RUNNING
-            if node.completed:
-                branch = node.phase
-            tname = target_ids.get(node.name)
-            if tname is not None:
-                prev = target_phase.get(tname, "")
-                if prev not in (FAILED, ERROR):
-                    target_phase[tname] = branch
-            if node.type == "Retry":
-                last = self._last_child(node)
-                if last is not None:
-                    queue.extend((c, branch) for c in last.children or [])
-            else:
-                queue.extend((c, branch) for c in node.children or [])
-        fail_fast = dctx.tmpl.dag.fail_fast is not False if dctx.tmpl.dag else True
-        result = SUCCEEDED
-        for t in targets:
-            phase = target_phase.get(t, "")
-            if phase == "":
-                result = RUNNING
-                if not fail_fast:
-                    break
-            elif phase in (FAILED, ERROR):
-                if _continues_on(dctx.tasks.get(t), phase):
-                    continue
-                result = phase
-                if fail_fast:
-                    break
-        return result
+            if not proceed:
+                op.init_node(t_name, "Skipped", t, dctx.node_id, SKIPPED, f"when '{t.when}' evaluated false", scope_name=dctx.ctx.scope_name)
+                continue
+        with contextlib.suppress(ParallelismReached):
+            op.execute_template(t_name, t, dctx.ctx, t.arguments, dctx.opts)
+    if group is not None:
+        phase = SUCCEEDED
+        for t in expanded:
+            tn = op.get(f"{dctx.name}.{t.name}")
+            if tn is None or not tn.fulfilled:
+                return
+            if tn.failed_or_error:
+                phase = tn.phase
+        op.mark(group, phase)
+
+def _evaluate_depends(op: Operator, dctx: _DagCtx, name: str, dep_names: list[str], logic: str) -> tuple[bool, bool]:
+    env: dict[str, dict[str, bool]] = {}
+    for dep in dep_names:
+        dnode = op.get(f"{dctx.name}.{dep}")
+        if dnode is None or not dnode.fulfilled:
+            return False, False
+        exit_node = op.get(f"{dnode.name}.onExit")
+        if exit_node is not None and not exit_node.fulfilled:
+            return False, False
+        if exit_hook_of(dctx.tasks[dep], op.wf.spec.arguments) is not None and dnode.completed and exit_node is None:
+            return False, False
+        any_ok = False
+        all_failed = False
+        if dnode.type == "TaskGroup":
+            kids = [op.nodes[c] for c in dnode.children or [] if c in op.nodes]
+            all_failed = bool(kids)
+            for k in kids:
+                any_ok = any_ok or k.phase == SUCCEEDED
+                all_failed = all_failed and k.phase == FAILED
+        env[dep.replace("-", "_")] = {
+            "Succeeded": dnode.phase == SUCCEEDED,
+            "Failed": dnode.phase == FAILED,
+            "Errored": dnode.phase == ERROR,
+            "Skipped": dnode.phase == SKIPPED,
+            "Omitted": dnode.phase == OMITTED,
+            "Daemoned": bool(dnode.daemoned) and dnode.phase != "Pending",
+            "AnySucceeded": any_ok,
+            "AllFailed": all_failed,
+        }
+    try:
+        result = _compiled(logic).run(env)
+    except ExpressionError as exc:
+        raise ExpressionError(f"unable to evaluate expression '{logic.replace('-', '_')}': {exc}") from None
+    if not isinstance(result, bool):
+        raise ExpressionError(f"unable to cast expression result '{result}'")
+    return result, True
+
+def _assess(op: Operator, dctx: _DagCtx, targets: list[str]) -> str:
+    """``assessDAGPhase``: Running until every reachable node is fulfilled; failures win."""
+    target_ids = {f"{dctx.name}.{t}": t for t in targets}
+    target_phase: dict[str, str] = {t: "" for t in targets}
+    boundary = op.nodes[dctx.node_id]
+    queue: list[tuple[str, str]] = [(c, SUCCEEDED) for c in boundary.children or []]
+    seen: set[tuple[str, str]] = set()
+    while queue:
+        nid, branch = queue.pop(0)
+        if (nid, branch) in seen:
+            continue
+        seen.add((nid, branch))
+        node = op.nodes.get(nid)
+        if node is None:
+            continue
+        if not node.fulfilled:
+            return RUNNING
+        if node.completed:
+            branch = node.phase
+        tname = target_ids.get(node.name)
+        if tname is not None:
+            prev = target_phase.get(tname, "")
+            if prev not in (FAILED, ERROR):
+                target_phase[tname] = branch
+        if node.type == "Retry":
+            last = op._last_child(node)
+            if last is not None:
+                queue.extend((c, branch) for c in last.children or [])
+        else:
+            queue.extend((c, branch) for c in node.children or [])
+    fail_fast = dctx.tmpl.dag.fail_fast is not False if dctx.tmpl.dag else True
+    result = SUCCEEDED
+    for t in targets:
+        phase = target_phase.get(t, "")
+        if phase == "":
+            result = RUNNING
+            if not fail_fast:
+                break
+        elif phase in (FAILED, ERROR):
+            if _continues_on(dctx.tasks.get(t), phase):
+                continue
+            result = phase
+            if fail_fast:
+                break
+    return result
 
 
 class _DagCtx:

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from argosy.errors import ArgosyError, ExpressionError, TemplateError
-from argosy.pipeline.engine.dag import DagMixin
-from argosy.pipeline.engine.scope import Scope, process_args
-from argosy.pipeline.engine.steps import StepsMixin
+from argosy.pipeline.engine import dag as _dag
+from argosy.pipeline.engine import steps as _steps
+from argosy.pipeline.engine.scope import process_args
 from argosy.pipeline.executors.base import Executor, PodRequest, PodResult
 from argosy.pipeline.model import (
     Arguments,
@@ -83,7 +83,7 @@ class ExecOpts:
 
 
 @dataclass
-class Operator(StepsMixin, DagMixin):
+class Operator:
     """Advances one workflow. Call :meth:`reconcile` until :attr:`done`; feed pod results in."""
 
     wf: Workflow
@@ -94,6 +94,22 @@ class Operator(StepsMixin, DagMixin):
     output_key_format: str = "{{workflow.name}}/{{pod.name}}"
     memo: Any = None  # store with cache_get/cache_put
     events: Callable[[str, str, str], None] | None = None
+
+    # steps and DAG logic live in their own modules, as functions of the operator
+    execute_steps = _steps.execute_steps
+    execute_step_group = _steps.execute_step_group
+    run_exit_hook = _steps.run_exit_hook
+    outbound_nodes = _steps.outbound_nodes
+    _last_child = _steps._last_child
+    _effective = _steps._effective
+    _template_of = _steps._template_of
+    execute_dag = _dag.execute_dag
+    _targets_outbound = _dag._targets_outbound
+    _add_task_to_scope = _dag._add_task_to_scope
+    _task_scope = _dag._task_scope
+    _execute_task = _dag._execute_task
+    _evaluate_depends = _dag._evaluate_depends
+    _assess = _dag._assess
 
     def __post_init__(self) -> None:
         self.name = self.wf.metadata.name or ""
@@ -137,7 +153,7 @@ class Operator(StepsMixin, DagMixin):
             type=type_,
             template_name=template_name if template_name is not None else getattr(holder, "template", None),
             template_ref=ref.to_dict() if isinstance(ref, TemplateRef) else None,
-            template_scope=f"local/{self.name}" if not scope_name else scope_name,
+            template_scope=scope_name if scope_name else f"local/{self.name}",
             phase=phase,
             boundary_id=boundary_id or None,
             message=message or None,

@@ -89,6 +89,25 @@ class Scope:
                     obj.key = obj.key.rstrip("/") + "/" + sub_path.strip("/")
         return art
 
+    def evaluate_artifact(self, expression: str, global_params: Mapping[str, str]) -> Artifact | None:
+        """``fromExpression``: an expr over parameters and artifacts that yields an artifact (or nil)."""
+        from argosy.pipeline.expr import evaluate, expand_env
+
+        flat: dict[str, Any] = dict(global_params)
+        for key, value in self.params.items():
+            flat[key] = None if value is ABSENT else value
+        for key, art in self.artifacts.items():
+            flat[key] = art.model_dump(by_alias=True, exclude_none=True, mode="json")
+        try:
+            result = evaluate(expression, expand_env(flat))
+        except ExpressionError as exc:
+            raise TemplateError(f"failed to evaluate fromExpression '{expression}': {exc}") from None
+        if result is None:
+            return None
+        if not isinstance(result, dict) or "name" not in result:
+            raise TemplateError(f"fromExpression '{expression}' did not evaluate to an artifact")
+        return Artifact.model_validate(result)
+
     def expression_env(self, global_params: Mapping[str, str]) -> dict[str, Any]:
         from argosy.pipeline.expr import expand_env
 
@@ -238,8 +257,14 @@ def template_outputs_from_scope(tmpl: Template, scope: Scope, global_params: Map
         result.artifacts = []
         for art in outs.artifacts:
             ref = art.from_ or ""
+            found: Artifact | None
             try:
-                found = scope.resolve_artifact(ref, art.sub_path) if ref else None
+                if ref:
+                    found = scope.resolve_artifact(ref, art.sub_path)
+                elif art.from_expression:
+                    found = scope.evaluate_artifact(art.from_expression, global_params)
+                else:
+                    found = None
             except TemplateError:
                 if art.optional:
                     continue
@@ -247,11 +272,12 @@ def template_outputs_from_scope(tmpl: Template, scope: Scope, global_params: Map
             if found is None:
                 if art.optional:
                     continue
-                raise TemplateError(f"Unable to resolve outputs.artifacts.{art.name}: no 'from'")
+                raise TemplateError(f"Unable to resolve outputs.artifacts.{art.name}: it has no 'from' or 'fromExpression', or it evaluated to nil")
             found = found.model_copy(deep=True)
             found.name = art.name
             found.global_name = art.global_name
             found.from_ = None
+            found.from_expression = None
             result.artifacts.append(found)
     return result
 

@@ -73,5 +73,5 @@ class Executor(abc.ABC):
     def active(self) -> set[str]:
         """Names of pods launched and not yet reported."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most executors need nothing
         """Release resources; running pods are killed."""

@@ -256,7 +256,7 @@ class LocalExecutor(Executor):
                     break
             for c, _attempt, proc in procs:
                 res = proc.wait()
-                for tries in range(retries):
+                for _tries in range(retries):
                     if res.exit_code == 0 or res.timed_out:
                         break
                     spec = sandbox.SandboxSpec(argv=command_for(c, self.config), env=self._env(req, c), working_dir=c.working_dir, fs=fs, stdout_path=step_dir / f"stdout.{c.name}", stderr_path=step_dir / f"stderr.{c.name}", log_path=step_dir / f"log.{c.name}", timeout=req.deadline_seconds)

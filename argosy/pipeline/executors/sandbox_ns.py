@@ -115,14 +115,20 @@ def _make_readonly(target: bytes, recursive: bool) -> None:
     _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, None)
 
 
-def overlay_options(lower: str, upper: str, work: str, userns: bool) -> bytes:
-    """Mount data for one overlay, escaping the characters the option parser splits on."""
+def overlay_options(lower: str, upper: str, work: str, userns: bool, volatile: bool) -> bytes:
+    """Mount data for one overlay, escaping the characters the option parser splits on.
+
+    ``volatile`` matters: without it, unmounting each overlay syncs the whole upper
+    filesystem, so every step teardown would wait for all dirty data on the host's disk.
+    """
 
     def esc(path: str) -> str:
         return path.replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:")
 
     opts = f"lowerdir={esc(lower)},upperdir={esc(upper)},workdir={esc(work)},index=off,xino=off"
-    return os.fsencode(opts + (",userxattr" if userns else ""))
+    opts += ",userxattr" if userns else ""
+    opts += ",volatile" if volatile else ""
+    return os.fsencode(opts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,28 +271,30 @@ class ChildSetup:
         os.set_inheritable(plan.diag_fd, False)  # closes on exec; kept open if exec fails
 
     def _apply(self, op: MountOp) -> None:
+        """Mount one entry; a host dir that cannot be shown degrades (with a warning), not fails."""
+        source = op.source.decode(errors="replace")
         if op.kind == "overlay":
             try:
                 _mount(b"overlay", op.target, b"overlay", 0, op.data)
                 return
             except OSError as exc:
-                self._warn(
-                    f"could not overlay {op.source.decode(errors='replace')} ({exc.strerror}); "
-                    "it is read-only in the sandbox"
-                )
-            _mount(op.source, op.target, None, MS_BIND | MS_REC, None)
-            _make_readonly(op.target, recursive=True)
-        elif op.kind == "rbind_ro":
-            _mount(op.source, op.target, None, MS_BIND | MS_REC, None)
-            _make_readonly(op.target, recursive=True)
-        elif op.kind == "bind_file_ro":
+                self._warn(f"could not overlay {source} ({exc.strerror}); it is read-only in the sandbox")
+        if op.kind in ("overlay", "rbind_ro", "bind_file_ro"):
             try:
-                _mount(op.source, op.target, None, MS_BIND, None)
-                _make_readonly(op.target, recursive=False)
+                self._bind_readonly(op.source, op.target, recursive=op.kind != "bind_file_ro")
             except OSError as exc:
-                self._warn(f"could not expose {op.source.decode(errors='replace')}: {exc.strerror}")
+                self._warn(f"could not show {source} ({exc.strerror}); it is empty in the sandbox")
         else:  # pragma: no cover - plans are built by sandbox.py
             raise ValueError(f"unknown mount op {op.kind}")
+
+    @staticmethod
+    def _bind_readonly(source: bytes, target: bytes, recursive: bool) -> None:
+        _mount(source, target, None, MS_BIND | (MS_REC if recursive else 0), None)
+        try:
+            _make_readonly(target, recursive)
+        except OSError:
+            _c_umount2(target, MNT_DETACH)  # never leave a writable view of host files
+            raise
 
     def _special_mounts(self, root: bytes) -> None:
         """A fresh /proc for the new pid namespace, a minimal /dev, and a read-only /sys."""
@@ -296,6 +304,9 @@ class ChildSetup:
         except OSError as exc:  # e.g. a container that masks parts of /proc
             self._warn(f"could not mount a new /proc ({exc.strerror}); the host's is shown")
             _mount(b"/proc", proc, None, MS_BIND | MS_REC, None)
+        for knob in (b"/sys", b"/sysrq-trigger"):  # kernel settings are not the step's, as in Docker
+            with contextlib.suppress(OSError):
+                self._bind_readonly(proc + knob, proc + knob, recursive=True)
         dev = root + b"/dev"
         _mount(b"tmpfs", dev, b"tmpfs", MS_NOSUID, b"mode=755,size=64k")
         for name in _DEV_NODES:
@@ -320,8 +331,7 @@ class ChildSetup:
             os.symlink(target, dev + b"/" + name)
         sys_dir = root + b"/sys"
         try:
-            _mount(b"/sys", sys_dir, None, MS_BIND | MS_REC, None)
-            _make_readonly(sys_dir, recursive=True)
+            self._bind_readonly(b"/sys", sys_dir, recursive=True)
         except OSError as exc:
             self._warn(f"/sys is not available in the sandbox: {exc.strerror}")
 

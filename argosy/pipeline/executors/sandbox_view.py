@@ -142,11 +142,12 @@ def read_mountpoints() -> list[str]:
 class MountPlanner:
     """Builds the mount list for one run and prepares the upper dirs it needs."""
 
-    def __init__(self, root: Path, work: Path, private: frozenset[str], userns: bool) -> None:
+    def __init__(self, root: Path, work: Path, private: frozenset[str], userns: bool, volatile: bool) -> None:
         self.root = root
         self.work = work
         self.private = private
         self.userns = userns
+        self.volatile = volatile
         self.as_root = os.geteuid() == 0 and not userns
         self.ops: list[MountOp] = []
         self.placeholders: list[Path] = []
@@ -161,7 +162,8 @@ class MountPlanner:
             for i in range(1, len(parts)):  # every ancestor of a mount must be split
                 self._split.add("/" + "/".join(parts[:i]))
         self.root.mkdir(mode=0o755, exist_ok=True)
-        self.work.mkdir(mode=0o700, exist_ok=True)
+        rmtree(self.work)  # a crashed run's scratch dirs; a "volatile" overlay refuses them
+        self.work.mkdir(mode=0o700)
         for name in SPECIAL_DIRS:
             (self.root / name).mkdir(mode=0o755, exist_ok=True)
         for name in self.private:  # world-writable and sticky, whoever created it
@@ -215,10 +217,10 @@ class MountPlanner:
 
     def _overlay(self, host: str, upper: Path) -> None:
         work = self.work / str(len(self.ops))
-        work.mkdir(mode=0o700, exist_ok=True)
+        work.mkdir(mode=0o700)
         rel_upper = os.path.relpath(upper, self.root.parent)
         rel_work = os.path.relpath(work, self.root.parent)
-        data = overlay_options(host, rel_upper, rel_work, self.userns)
+        data = overlay_options(host, rel_upper, rel_work, self.userns, self.volatile)
         self.ops.append(MountOp("overlay", os.fsencode(host), os.fsencode(rel_upper), data))
 
     def _mkdir_like(self, upper: Path, hst: os.stat_result) -> None:

@@ -211,9 +211,15 @@ def check_size(actual: int, expected: int | None) -> None:
 class BufferReader(io.RawIOBase):
     """Seekable reader over a memoryview without copying it (retryable request bodies)."""
 
-    def __init__(self, view: memoryview) -> None:
+    def __init__(self, view: memoryview, *, release_on_close: bool = False) -> None:
         self._view = view
         self._pos = 0
+        self._release = release_on_close
+
+    def close(self) -> None:
+        if self._release and not self.closed:
+            self._view.release()  # lets the exporter (e.g. a BytesIO) be resized or freed again
+        super().close()
 
     def readable(self) -> bool:
         return True

@@ -90,7 +90,7 @@ class FsspecDriver(ArtifactDriver):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ArtifactNotFound(f"artifact {key!r} not found in {self.describe()}") from None
         if isinstance(f, io.BytesIO):  # memory:// hands out the stored object itself: read a view
-            reader: Any = BufferReader(f.getbuffer())
+            reader: Any = BufferReader(f.getbuffer(), release_on_close=True)
             return reader  # type: ignore[no-any-return]
         return f  # type: ignore[no-any-return]
 

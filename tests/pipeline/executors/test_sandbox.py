@@ -405,6 +405,13 @@ def test_steps_die_with_argosy(tmp_path: Path) -> None:
         orchestrator.kill()
         os.close(reader)
 
+    # The crashed run left its scratch dirs behind; the step dir can still be used and removed.
+    fs = StepFilesystem(step_dir, mode="overlay")
+    res, out, _, _ = run(fs, ["sh", "-c", "echo again > /tmp/x; cat /tmp/x"])
+    assert (res.exit_code, out) == (0, "again\n")
+    fs.remove()
+    assert not step_dir.exists()
+
 
 def test_wait_timeout_raises_without_killing(make_fs: Callable[..., StepFilesystem], any_mode: str) -> None:
     proc = start(SandboxSpec(argv=["sh", "-c", "sleep 0.5"], fs=make_fs(any_mode)))
@@ -501,18 +508,22 @@ def test_forced_modes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         StepFilesystem(tmp_path, mode="docker")
 
     reason = "user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0"
-    monkeypatch.setattr(sandbox, "_overlay_support", lambda: sandbox._Support(False, False, reason))
+    monkeypatch.setattr(sandbox, "_overlay_support", lambda: sandbox._Support(False, False, False, reason))
     monkeypatch.setenv("ARGOSY_SANDBOX", "overlay")
     with pytest.raises(ExecutorError, match="max_user_namespaces is 0"):
         detect_mode()
+    with pytest.raises(ExecutorError, match="max_user_namespaces is 0"):
+        StepFilesystem(tmp_path / "step", mode="overlay")
     monkeypatch.setenv("ARGOSY_SANDBOX", "auto")
     assert detect_mode() == "none"
 
 
 @pytest.mark.skipif(not OVERLAY, reason="no namespaces here")
 def test_detected_mode_is_overlay_and_paths_map_into_the_step_dir(
-    make_fs: Callable[..., StepFilesystem],
+    make_fs: Callable[..., StepFilesystem], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert detect_mode() == "overlay"
+    monkeypatch.setenv("ARGOSY_SANDBOX", "overlay")
     assert detect_mode() == "overlay"
     fs = make_fs(None)
     assert fs.host_path("/tmp/x") == fs.step_dir / "root" / "tmp" / "x"
