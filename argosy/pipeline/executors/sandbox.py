@@ -539,6 +539,8 @@ class SandboxProcess:
         assert popen is not None
         failure = None
         try:
+            if self._lifeline_used:
+                _relax_scratch_dirs(self.spec.fs.step_dir / _WORK)
             self._pump(popen)
         except BaseException as exc:  # a bug here must neither hang wait() nor leak the step
             failure = f"supervising the step failed: {exc!r}"
@@ -631,10 +633,6 @@ class SandboxProcess:
                     pipe.close()
             self._sinks.close()
             _drop_placeholders(self.spec.fs, self._placeholders)
-            if self._lifeline_used:
-                # Overlay scratch dirs are left with mode 000, which a plain `rm -rf` by a
-                # non-root user cannot delete; they are recreated on the next run anyway.
-                view.rmtree(self.spec.fs.step_dir / _WORK)
         except BaseException as exc:
             failure = failure or f"cleaning up after the step failed: {exc!r}"
         finally:
@@ -652,6 +650,16 @@ class SandboxProcess:
                 code, self._timed_out, self._killed, self._started_at, self._finished_at, error
             )
             self._done.set()
+
+
+def _relax_scratch_dirs(work: Path) -> None:
+    """Overlayfs makes its scratch dirs mode 000, which a plain rmtree by a non-root user cannot
+    delete. Relaxing them while the step runs keeps a step dir removable by ordinary tools."""
+    with contextlib.suppress(OSError), os.scandir(work) as entries:
+        for entry in entries:
+            for sub in ("work", "work/incompat", "work/incompat/volatile"):
+                with contextlib.suppress(OSError):
+                    os.chmod(os.path.join(entry.path, sub), 0o700)
 
 
 def _drop_placeholders(fs: StepFilesystem, paths: list[Path]) -> None:
@@ -808,11 +816,6 @@ def _start_isolated(
     if not fs._quiet:
         for message in warnings:
             _warn_once(message)
-    # The kernel made each overlay's scratch dir mode 000; relax that now, so that what a
-    # crash leaves behind can still be deleted with an ordinary rmtree by a non-root user.
-    for entry in os.scandir(fs.step_dir / _WORK):
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.join(entry.path, "work"), 0o700)
     proc = SandboxProcess(
         spec, sinks, started_at, popen, lifeline=lifeline_w, placeholders=planner.placeholders
     )
