@@ -6,6 +6,7 @@ import contextlib
 import copy
 import os
 import shutil
+import signal
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -312,16 +313,33 @@ def test_deleting_a_running_workflow_terminates_it_first(store: Store) -> None:
         ]},
     }
     name = submit(store, doc)
-    spawn_runner(store, name)  # the engine runs in its own process, as after `argosy submit`
+    runner = spawn_runner(store, name)  # the engine runs in its own process, as after `argosy submit`
+    try:
 
-    def sleeping() -> bool:
-        nodes = (store.get_workflow(name).get("status") or {}).get("nodes") or {}
-        return any(n.get("displayName") == "wait" and n.get("phase") == "Running" for n in nodes.values())
+        def sleeping() -> bool:
+            nodes = (store.get_workflow(name).get("status") or {}).get("nodes") or {}
+            return any(n.get("displayName") == "wait" for n in nodes.values())
 
-    wait_until(sleeping, what="the second step to be running")
-    assert len(local_objects(store)) == 1
-    assert lifecycle.request_delete(store, name) == "deleted"
-    assert not exists(store, name)
-    assert local_objects(store) == set()
-    with pytest.raises(WorkflowNotFound):
-        lifecycle.request_delete(store, name)
+        wait_until(sleeping, what="the second step to start")
+        assert len(local_objects(store)) == 1
+        assert lifecycle.request_delete(store, name) == "deleted"
+        assert not exists(store, name)
+        assert local_objects(store) == set()
+        wait_until(lambda: not _alive(runner), what="the engine process to exit")
+        with pytest.raises(WorkflowNotFound):
+            lifecycle.request_delete(store, name)
+    finally:
+        if _alive(runner):  # the test failed midway: do not leave a sleeping engine behind
+            os.killpg(runner, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
