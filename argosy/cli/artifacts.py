@@ -91,7 +91,7 @@ def list_artifacts(name: str, namespace: str | None, output: str) -> None:
     from argosy.cli.tabwriter import tabwrite
 
     record = _store().get_workflow(name, namespace)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for node, io_kind, art in iter_artifacts(record):
         rows.append(
             {

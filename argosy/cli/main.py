@@ -242,6 +242,9 @@ def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[s
             created.append(wf)
             continue
         wf.pop("status", None)
+        from argosy.gc.lifecycle import on_submit
+
+        on_submit(wf, store)
         record = store.create_workflow(wf)
         created.append(record)
     if dry_run:
@@ -545,20 +548,20 @@ def delete(names: tuple[str, ...], all_: bool, completed: bool, older: str | Non
     if not targets and not names:
         click.echo("No resources found")
         return
+    failed = False
     for rec in targets:
         wf_name = rec["metadata"]["name"]
         if dry_run:
             click.echo(f"Workflow '{wf_name}' deleted (dry-run)")
             continue
-        try:
-            from argosy.gc.lifecycle import request_delete
+        from argosy.gc.lifecycle import request_delete
 
-            request_delete(store, wf_name, namespace=rec["metadata"].get("namespace"), force=force)
-        except ImportError:
-            if (rec.get("status") or {}).get("phase") not in TERMINAL:
-                store.modify_workflow(wf_name, lambda r: r.setdefault("spec", {}).__setitem__("shutdown", "Terminate"), namespace=namespace)
-            store.delete_workflow(wf_name, namespace)
-        click.echo(f"Workflow '{wf_name}' deleted")
+        outcome = request_delete(store, wf_name, namespace=rec["metadata"].get("namespace"), force=force)
+        click.echo(f"Workflow '{wf_name}' {outcome}")
+        if not outcome.startswith("deleted"):
+            failed = True
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()
@@ -584,6 +587,9 @@ def resubmit(name: str, params: tuple[str, ...], namespace: str | None, wait: bo
     new["metadata"].setdefault("labels", {})["workflows.argoproj.io/resubmitted-from-workflow"] = meta["name"]
     new["spec"].pop("shutdown", None)
     _apply_overrides(new, _parse_params(params, ()), None, None, (), None, None)
+    from argosy.gc.lifecycle import on_submit
+
+    on_submit(new, store)
     record = store.create_workflow(new)
     spawn_runner(store, record["metadata"]["name"], record["metadata"].get("namespace"))
     if wait:
@@ -705,6 +711,18 @@ def completion(shell: str) -> None:
     env = dict(os.environ, _ARGOSY_COMPLETE=f"{shell}_source")
     out = subprocess.run([sys.executable, "-m", "argosy.cli.main"], env=env, capture_output=True, text=True, check=False)
     click.echo(out.stdout, nl=False)
+
+
+def _register() -> None:
+    """Command groups that live beside their subsystem."""
+    from argosy.cli.artifacts import artifacts, cp
+    from argosy.gc.cli import events, gc
+
+    for command in (artifacts, cp, gc, events):
+        cli.add_command(command)
+
+
+_register()
 
 
 def main() -> None:

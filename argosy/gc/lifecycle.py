@@ -512,7 +512,7 @@ def _outcome(store: Any, name: str, namespace: str, report: GCReport) -> str:
         return DELETED
     if report.waiting:
         return ("deletion pending: the workflow is being terminated; it is deleted once it has stopped "
-                "and its artifacts are collected")
+                "and its artifacts are collected (`argosy gc run` finishes it if its engine is gone)")
     try:
         wf = store.get_workflow(name, namespace)
     except WorkflowNotFound:
@@ -578,9 +578,9 @@ def retry(store: Any, name: str, namespace: str | None = None) -> GCReport:
     Artifacts already deleted are not touched again; the ``ArtifactGCError`` condition is cleared
     and comes back only if the new attempt fails too.
     """
-    wf = store.get_workflow(name, namespace)
-    ns = _ns(wf)
+    ns = _ns(store.get_workflow(name, namespace))
     with _gc_lock(store, name, ns):
+        wf = store.get_workflow(name, ns)
         failed = [t for t in _own_tasks(store, wf) if not _task_ok(t)]
         pods = {pod_name_of(t) for t in failed}
         for task in failed:
@@ -633,6 +633,8 @@ def reconcile_all(store: Any, namespace: str | None = None) -> list[GCReport]:
             reports.append(reconcile(store, meta["name"], meta.get("namespace")))
         except WorkflowNotFound:
             continue
-        except ArgosyError as exc:
+        except Exception as exc:  # one broken workflow must not stop the others (`gc run --watch`)
+            log.warning("artifact GC of workflow %s failed: %s", meta["name"], exc,
+                        exc_info=not isinstance(exc, ArgosyError))
             reports.append(GCReport(meta["name"], meta.get("namespace") or "", error=str(exc)))
     return reports

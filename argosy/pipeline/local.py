@@ -45,17 +45,12 @@ def _secret_value(store: Store, namespace: str | None, name: str, key: str) -> s
         return None
 
 
-def make_runner(store: Store, namespace: str | None = None) -> WorkflowRunner:
-    config = load_config(store, namespace)
-    artifacts: Any = None
-    key_format = None
-    try:
-        from argosy.pipeline.artifacts import ArtifactManager
+def make_runner(store: Store, namespace: str | None = None, ref: dict[str, Any] | None = None) -> WorkflowRunner:
+    from argosy.pipeline.artifacts import ArtifactManager
 
-        artifacts = ArtifactManager.from_config(store, config, namespace)
-        key_format = artifacts.key_format
-    except ImportError:
-        artifacts = None
+    config = load_config(store, namespace)
+    artifacts = ArtifactManager.from_config(store, config, namespace, ref)
+    key_format = artifacts.key_format
 
     def env_resolver(value_from: dict[str, Any]) -> str | None:
         if "secretKeyRef" in value_from:
@@ -74,16 +69,26 @@ def make_runner(store: Store, namespace: str | None = None) -> WorkflowRunner:
         artifacts=artifacts,
         env_resolver=env_resolver,
     )
-    return WorkflowRunner(store, executor, output_key_format=key_format)
+    runner = WorkflowRunner(store, executor, output_key_format=key_format)
+    runner.repository = artifacts.repository
+    return runner
 
 
 def run_workflow(store: Store, name: str, namespace: str | None = None) -> dict[str, Any]:
     """Run a stored workflow in this process until it ends."""
-    runner = make_runner(store, namespace)
+    record = store.get_workflow(name, namespace)
+    ref = (record.get("spec") or {}).get("artifactRepositoryRef")
+    runner = make_runner(store, namespace, ref)
     try:
-        return runner.run(name, namespace)
+        final = runner.run(name, namespace)
     finally:
         runner.executor.close()
+    if (final.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Error"):
+        from argosy.gc.lifecycle import on_completed
+
+        on_completed(store, name, namespace)
+        final = store.get_workflow(name, namespace)
+    return final
 
 
 def spawn_runner(store: Store, name: str, namespace: str | None = None) -> int:

@@ -302,8 +302,8 @@ def test_shared_key_at_completion_is_collected_by_the_last_user(store: Store) ->
     assert local_objects(store) == {"keep-this.txt"}
 
 
-def test_deleting_a_running_workflow_terminates_it_first(store: Store) -> None:
-    doc: dict[str, Any] = {
+def _long_running() -> dict[str, Any]:
+    return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "long-"},
         "spec": {"entrypoint": "main", "artifactGC": {"strategy": "OnWorkflowDeletion"}, "templates": [
             {"name": "main", "steps": [[{"name": "make", "template": "make"}], [{"name": "wait", "template": "wait"}]]},
@@ -312,8 +312,13 @@ def test_deleting_a_running_workflow_terminates_it_first(store: Store) -> None:
             {"name": "wait", "container": {"image": "alpine", "command": ["sleep", "600"]}},
         ]},
     }
-    name = submit(store, doc)
-    runner = spawn_runner(store, name)  # the engine runs in its own process, as after `argosy submit`
+
+
+@contextlib.contextmanager
+def engine_running_second_step(store: Store) -> Iterator[tuple[str, int]]:
+    """A workflow whose engine runs in its own process (as after `argosy submit`), now in a long step."""
+    name = submit(store, _long_running())
+    runner = spawn_runner(store, name)
     try:
 
         def sleeping() -> bool:
@@ -322,22 +327,38 @@ def test_deleting_a_running_workflow_terminates_it_first(store: Store) -> None:
 
         wait_until(sleeping, what="the second step to start")
         assert len(local_objects(store)) == 1
+        yield name, runner
+    finally:
+        if _alive(runner):  # the test failed midway: do not leave a sleeping engine behind
+            os.killpg(runner, signal.SIGKILL)
+
+
+def test_deleting_a_running_workflow_terminates_it_first(store: Store) -> None:
+    with engine_running_second_step(store) as (name, runner):
         assert lifecycle.request_delete(store, name) == "deleted"
         assert not exists(store, name)
         assert local_objects(store) == set()
         wait_until(lambda: not _alive(runner), what="the engine process to exit")
         with pytest.raises(WorkflowNotFound):
             lifecycle.request_delete(store, name)
-    finally:
-        if _alive(runner):  # the test failed midway: do not leave a sleeping engine behind
-            os.killpg(runner, signal.SIGKILL)
+
+
+def test_deletion_pending_is_finished_by_the_completion_hook(store: Store) -> None:
+    with engine_running_second_step(store) as (name, _):
+        outcome = lifecycle.request_delete(store, name, wait_seconds=0)
+        assert outcome.startswith("deletion pending: the workflow is being terminated")
+        wf = store.get_workflow(name)
+        assert wf["spec"]["shutdown"] == "Terminate" and wf["metadata"]["deletionTimestamp"]
+        wait_until(lambda: store.get_workflow(name)["status"].get("phase") in ("Failed", "Error"),
+                   what="the engine to stop the workflow")
+        lifecycle.on_completed(store, name)  # what the engine calls once it has stopped
+        assert not exists(store, name)
+        assert local_objects(store) == set()
 
 
 def _alive(pid: int) -> bool:
-    try:
+    with contextlib.suppress(ChildProcessError):  # reap it if it is our child
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -104,14 +105,16 @@ def test_on_submit_resolves_workflow_template_ref_and_template_ref(store: Any) -
     store.apply_document({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
                           "metadata": {"name": "lib"},
                           "spec": {"templates": [_tmpl(art("a", "k", "OnWorkflowDeletion"))]}})
-    via_ref = {"metadata": {"name": "a"}, "spec": {"workflowTemplateRef": {"name": "lib"}}}
+    via_ref: dict[str, Any] = {"metadata": {"name": "a"}, "spec": {"workflowTemplateRef": {"name": "lib"}}}
     lifecycle.on_submit(via_ref, store)
     assert via_ref["metadata"]["finalizers"] == ["workflows.argoproj.io/artifact-gc"]
-    steps = {"metadata": {"name": "b"}, "spec": {"entrypoint": "s", "templates": [
+    steps: dict[str, Any] = {"metadata": {"name": "b"}, "spec": {"entrypoint": "s", "templates": [
         {"name": "s", "steps": [[{"name": "x", "templateRef": {"name": "lib", "template": "main"}}]]}]}}
+    blind = copy.deepcopy(steps)
     lifecycle.on_submit(steps, store)
     assert steps["metadata"]["finalizers"] == ["workflows.argoproj.io/artifact-gc"]
-    assert lifecycle.on_submit(dict(steps)) is None  # without a store the reference cannot be seen
+    lifecycle.on_submit(blind)  # without a store the referenced template cannot be seen
+    assert blind["status"]["artifactGCStatus"] == {"notSpecified": True}
 
 
 def test_eligibility_only_saved_pod_outputs() -> None:

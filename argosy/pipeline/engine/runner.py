@@ -67,6 +67,8 @@ class WorkflowRunner:
         self.executor = executor
         self.output_key_format = output_key_format or "{{workflow.name}}/{{pod.name}}"
         self.on_update = on_update
+        #: the artifact repository resolved for this run, frozen into the status at start (as Argo)
+        self.repository: Any = None
 
     def _lookup_template(self, namespace: str) -> Callable[[str, bool], Workflow | None]:
         def lookup(name: str, cluster: bool) -> Workflow | None:
@@ -120,6 +122,15 @@ class WorkflowRunner:
     def _run(self, record: dict[str, Any], ns: str) -> dict[str, Any]:
         name = record["metadata"]["name"]
         status = dict(record.get("status") or {})
+        if self.repository is not None and "artifactRepositoryRef" not in status:
+            ref = (record.get("spec") or {}).get("artifactRepositoryRef") or {}
+            status["artifactRepositoryRef"] = {
+                "configMap": ref.get("configMap") or "artifact-repositories",
+                "key": ref.get("key") or "",
+                "namespace": ns,
+                "default": self.repository.source == "default",
+                "artifactRepository": self.repository.spec,
+            }
         try:
             merged = merge_workflow_template(record, self.store)
             wf = Workflow.model_validate({k: v for k, v in merged.items() if k != "status"})

@@ -324,9 +324,9 @@ class LocalExecutor(Executor):
                 vf = p.value_from
                 value: str | None = None
                 if vf is not None and vf.path:
-                    src = fs.read_path(vf.path)
                     try:
-                        value = src.read_text(errors="replace") if src is not None and src.is_file() else None
+                        src = fs.read_path(vf.path)
+                        value = src.read_text(errors="replace") if src.is_file() else None
                     except OSError:
                         value = None
                     if value is not None and value.endswith("\n"):
@@ -349,11 +349,14 @@ class LocalExecutor(Executor):
             for art in declared.artifacts or []:
                 if not art.path:
                     continue
-                src = fs.read_path(art.path)
+                try:
+                    src = fs.read_path(art.path)
+                except OSError:
+                    src = None
                 if src is None or not (src.exists() or src.is_symlink()):
                     if art.optional:
                         continue
-                    problems.append(f"output artifact '{art.name}': path {art.path} does not exist")
+                    problems.append(f"output artifact '{art.name}': {art.path}: no such file or directory")
                     continue
                 if self.artifacts is None:
                     problems.append(f"output artifact '{art.name}': no artifact repository configured")
