@@ -25,12 +25,12 @@ class DocumentSource(Protocol):
 
 @dataclass
 class ControllerConfig:
-    images: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
     artifact_repository: dict[str, Any] | None = None
     parallelism: int | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
-    def image_entry(self, image: str | None) -> dict[str, list[str]] | None:
+    def image_entry(self, image: str | None) -> dict[str, Any] | None:
         """The index entry for ``image``; ``name:latest`` and ``name`` are the same image."""
         if not image:
             return None
@@ -53,12 +53,14 @@ def load_config(store: DocumentSource, namespace: str | None = None) -> Controll
         raise SpecError(f"ConfigMap {CONFIG_MAP_NAME}: data.config is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"ConfigMap {CONFIG_MAP_NAME}: data.config must be a mapping")
-    images = {}
+    images: dict[str, dict[str, Any]] = {}
     for name, entry in (raw.get("images") or {}).items():
         entry = entry or {}
         images[str(name)] = {
             "entrypoint": [str(x) for x in entry.get("entrypoint") or []],
             "cmd": [str(x) for x in entry.get("cmd") or []],
+            # Argosy's addition for local runs: host files shown at paths of the image's filesystem
+            "paths": {str(k): str(v) for k, v in (entry.get("paths") or {}).items()},
         }
     return ControllerConfig(
         images=images,

@@ -159,6 +159,7 @@ class LocalExecutor(Executor):
         fs = sandbox.StepFilesystem(step_dir)
         log = self.log_path(req.workflow_name, req.pod_name)
         try:
+            _make_empty_dirs(req, fs)
             container = tmpl.script or tmpl.container
             if container is None:
                 if tmpl.container_set is not None:
@@ -172,6 +173,7 @@ class LocalExecutor(Executor):
                 loaded = self._load_input(art, fs.host_path(art.path))
                 if not loaded and not art.optional:
                     return PodResult(req.pod_name, req.node_id, "Error", f"required artifact '{art.name}' not supplied")
+            self._image_paths(container, fs)
             if tmpl.script is not None:
                 script = fs.host_path(SCRIPT_PATH)
                 script.parent.mkdir(parents=True, exist_ok=True)
@@ -280,6 +282,20 @@ class LocalExecutor(Executor):
             return PodResult(req.pod_name, req.node_id, "Error", "; ".join(problems), outputs, started, containers=states)
         return PodResult(req.pod_name, req.node_id, "Succeeded", None, outputs, started, containers=states)
 
+    def _image_paths(self, container: Any, fs: Any) -> None:
+        """Files the images index says the image has (``images.IMAGE.paths``), copied into the step."""
+        entry = self.config.image_entry(container.image) or {}
+        for target, source in (entry.get("paths") or {}).items():
+            src = Path(source)
+            if not src.exists():
+                raise ExecutorError(f"images index: '{container.image}' path {target} maps to {source}, which does not exist")
+            dest = fs.host_path(target)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
+            else:
+                shutil.copy2(src, dest)
+
     def _load_input(self, art: Artifact, dest: Path) -> bool:
         if self.artifacts is None:
             raise ExecutorError(f"input artifact '{art.name}': no artifact service configured")
@@ -342,7 +358,7 @@ class LocalExecutor(Executor):
                 elif p.value is not None:
                     value = p.value
                 if value is not None:
-                    params.append(Parameter(name=p.name, value=value, global_name=p.global_name))
+                    params.append(_out_param(p.name, value, p.global_name))
             if params:
                 outputs.parameters = params
             arts = []
@@ -387,6 +403,30 @@ class LocalExecutor(Executor):
         return outputs, problems
 
 
+def _make_empty_dirs(req: PodRequest, fs: Any) -> None:
+    """``emptyDir`` volumes: their mount paths exist (empty) in the step, as in a pod.
+
+    Mounts of the template's containers (and a containerSet's shared ``volumeMounts``) whose
+    volume is an ``emptyDir`` of the template or the workflow become directories in the step's
+    private filesystem; containers of one containerSet share them.
+    """
+    tmpl = req.template
+    volumes = {str(v.get("name")): v for v in (req.extra.get("volumes") or []) if isinstance(v, dict)}
+    volumes.update({str(v.get("name")): v for v in tmpl.volumes or [] if isinstance(v, dict)})
+    mounts: list[Any] = []
+    for c in (tmpl.container, tmpl.script, *(tmpl.container_set.containers if tmpl.container_set else [])):
+        if c is not None:
+            mounts.extend(c.volume_mounts or [])
+    if tmpl.container_set is not None:
+        mounts.extend(tmpl.container_set.volume_mounts or [])
+    for mount in mounts:
+        if not isinstance(mount, dict) or not mount.get("mountPath"):
+            continue
+        volume = volumes.get(str(mount.get("name")))
+        if volume is not None and "emptyDir" in volume:
+            fs.host_path(str(mount["mountPath"])).mkdir(parents=True, exist_ok=True)
+
+
 def _read_result(path: Path) -> str:
     """``outputs.result``: stdout, one trailing newline trimmed, the last 256 KiB kept."""
     try:
@@ -410,3 +450,10 @@ def _chmod(path: Path, mode: int, recurse: bool) -> None:
                     p.chmod(mode)
     except OSError as exc:
         raise ExecutorError(f"cannot set mode {oct(mode)} on {path}: {exc}") from None
+
+
+def _out_param(name: str, value: str | None, global_name: str | None) -> Parameter:
+    """An output parameter as Argo serialises it: no ``globalName: null`` when there is none."""
+    if global_name is None:
+        return Parameter(name=name, value=value)
+    return Parameter(name=name, value=value, global_name=global_name)
