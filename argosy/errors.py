@@ -6,6 +6,7 @@ message instead of a traceback::
     ArgosyError
     ├── SpecError                 malformed YAML/JSON, unknown fields, bad documents
     │   └── LintError             a document Argo's validator would reject
+    │       └── WiringError       (Python API) a step's arguments do not fit the template it calls
     ├── TemplateError             an unresolvable {{...}} tag
     ├── ExpressionError           a bad expr / govaluate expression
     ├── StorageError              anything about artifact bytes
@@ -15,7 +16,9 @@ message instead of a traceback::
     ├── ExecutorError             a step could not be started (sandbox, image index)
     ├── StateError                the local state database
     │   └── WorkflowNotFound      no such workflow / template / document
-    └── GCError                   artifact garbage collection
+    ├── GCError                   artifact garbage collection
+    ├── WorkflowFailed            (Python API) a workflow ended Failed/Error
+    └── ServerError               the Argo-shaped HTTP server refused a request
 """
 
 from __future__ import annotations
@@ -29,10 +32,13 @@ __all__ = [
     "GCError",
     "LintError",
     "RepositoryError",
+    "ServerError",
     "SpecError",
     "StateError",
     "StorageError",
     "TemplateError",
+    "WiringError",
+    "WorkflowFailed",
     "WorkflowNotFound",
 ]
 
@@ -94,3 +100,25 @@ class WorkflowNotFound(StateError, KeyError):
 
 class GCError(ArgosyError):
     """Artifact garbage collection failed."""
+
+
+class WiringError(LintError):
+    """Raised while building, before anything is submitted: an argument names no input of the
+    called template, a task asks for an output its template does not declare, or an artifact of
+    one declared type/format is wired into an input expecting another (lint's words)."""
+
+
+class WorkflowFailed(ArgosyError):
+    """A workflow finished without succeeding; ``run`` holds the finished run."""
+
+    def __init__(self, message: str, run: object = None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class ServerError(ArgosyError):
+    """The server answered an error status; ``status`` is the HTTP code (0: unreachable)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status

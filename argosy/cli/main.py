@@ -71,7 +71,31 @@ def _wait(store: Any, name: str, namespace: str | None, on_tick: Callable[[dict[
         time.sleep(poll)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Subcommands that live beside their subsystem, imported only when used (fast startup)."""
+
+    lazy: dict[str, str] = {
+        "artifacts": "argosy.cli.artifacts:artifacts",
+        "cp": "argosy.cli.artifacts:cp",
+        "gc": "argosy.gc.cli:gc",
+        "events": "argosy.gc.cli:events",
+        "export": "argosy.sdk.cli:export",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="argosy")
 def cli() -> None:
     """Run Argo Workflows locally, with artifacts; the same YAML runs on Kubernetes."""
@@ -213,6 +237,7 @@ def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[s
 
     store = _store()
     workflows: list[dict[str, Any]] = []
+    sources: list[str] = []
     if from_:
         kind, _, tname = from_.partition("/")
         kind_map = {"workflowtemplate": "WorkflowTemplate", "wftmpl": "WorkflowTemplate", "clusterworkflowtemplate": "ClusterWorkflowTemplate", "cwftmpl": "ClusterWorkflowTemplate"}
@@ -224,20 +249,23 @@ def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[s
         workflows.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": f"{tname}-"}, "spec": {"workflowTemplateRef": {"name": tname, "clusterScope": k.startswith("Cluster") or None}}})
         if not workflows[0]["spec"]["workflowTemplateRef"]["clusterScope"]:
             del workflows[0]["spec"]["workflowTemplateRef"]["clusterScope"]
+        sources.append("")
     for path in files:
         for loaded in load_file(path):
             if loaded.kind == "Workflow":
                 workflows.append(loaded.doc.to_dict())
+                sources.append(path)
     if not workflows:
         _fail("no Workflow found in the given files")
     plist = _parse_params(params, param_files)
     created = []
-    for wf in workflows:
+    for wf, source in zip(workflows, sources, strict=True):
         _apply_overrides(wf, plist, entrypoint, serviceaccount, labels, name, generate_name)
         if namespace:
             wf["metadata"]["namespace"] = namespace
         model = Workflow.model_validate(wf)
-        _lint_or_fail(model, store)
+        _lint_or_fail(model, store, source)
+        _check_images(wf, store, source, namespace)
         if dry_run:
             created.append(wf)
             continue
@@ -275,14 +303,61 @@ def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[s
         sys.exit(1)
 
 
-def _lint_or_fail(model: Any, store: Any) -> None:
+def _lint_or_fail(model: Any, store: Any, source: str = "") -> None:
     try:
         from argosy.pipeline.validate import validate_workflow
     except ImportError:
         return
     errors = validate_workflow(model, templates=_template_lookup(store))
     if errors:
-        _fail("Failed to submit workflow: " + "; ".join(errors))
+        _fail(f"{source + ': ' if source else ''}Failed to submit workflow: " + "; ".join(errors))
+
+
+def _check_images(wf: dict[str, Any], store: Any, source: str, namespace: str | None) -> None:
+    """Refuse, before anything runs, a container with no ``command`` whose image the index lacks.
+
+    Without a registry the image's entrypoint can only come from the ``images`` index of the
+    workflow-controller-configmap; such a step could never start, so say which one and how to fix it.
+    """
+    from argosy.pipeline.config import load_config
+
+    spec = wf.get("spec") or {}
+    templates = list(spec.get("templates") or [])
+    ref = spec.get("workflowTemplateRef") or {}
+    if ref.get("name"):
+        kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+        doc = store.get_document(kind, ref["name"], None if ref.get("clusterScope") else namespace)
+        templates += list(((doc or {}).get("spec") or {}).get("templates") or [])
+    defaults = spec.get("templateDefaults") or {}
+    config = None
+    for tmpl in templates:
+        if not isinstance(tmpl, dict):
+            continue
+        where = f"templates.{tmpl.get('name')}"
+        containers: list[tuple[str, Any]] = []
+        for kind in ("container", "script"):
+            if isinstance(tmpl.get(kind), dict):
+                merged = {**(defaults.get(kind) or {}), **tmpl[kind]}
+                containers.append((f"{where}.{kind}", merged))
+        cset = tmpl.get("containerSet") or {}
+        for i, c in enumerate(cset.get("containers") or []):
+            containers.append((f"{where}.containerSet.containers[{i}]", c))
+        for field_name in ("initContainers", "sidecars"):
+            for i, c in enumerate(tmpl.get(field_name) or []):
+                containers.append((f"{where}.{field_name}[{i}]", c))
+        for path, c in containers:
+            if not isinstance(c, dict) or c.get("command") or "{{" in str(c.get("image") or ""):
+                continue
+            if config is None:
+                config = load_config(store, namespace)
+            image = str(c.get("image") or "")
+            if config.image_entry(image) is None:
+                prefix = f"{source}: " if source else ""
+                _fail(
+                    f"{prefix}{path}: image '{image}' has no command and no entry in the images index; "
+                    f"add `command:` to it, or `images: {{{image}: {{entrypoint: [...]}}}}` to the "
+                    "workflow-controller-configmap (`argosy apply -f`)"
+                )
 
 
 def _watch(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
@@ -436,7 +511,7 @@ def logs(name: str, pod: str | None, follow: bool, grep: str | None, container: 
 @click.option("-n", "--namespace", default=None)
 def wait_(names: tuple[str, ...], namespace: str | None) -> None:
     """Wait for workflows to finish."""
-    from argosy.cli.humanize import go_timestamp
+    from argosy.pipeline.status import parse_time
 
     store = _store()
     code = 0
@@ -444,7 +519,10 @@ def wait_(names: tuple[str, ...], namespace: str | None) -> None:
         record = _wait(store, name, namespace)
         phase = record["status"]["phase"]
         code = code or (0 if phase == "Succeeded" else 1)
-        click.echo(f"{record['metadata']['name']} {phase} at {go_timestamp(record['status'].get('finishedAt'), _now()) if record['status'].get('finishedAt') else ''}")
+        finished = parse_time(record["status"].get("finishedAt"))
+        # Go's time.Time.String() of the local time, as `argo wait` prints it
+        when = finished.astimezone().strftime("%Y-%m-%d %H:%M:%S %z %Z") if finished else ""
+        click.echo(f"{record['metadata']['name']} {phase} at {when}")
     sys.exit(code)
 
 
@@ -711,18 +789,6 @@ def completion(shell: str) -> None:
     env = dict(os.environ, _ARGOSY_COMPLETE=f"{shell}_source")
     out = subprocess.run([sys.executable, "-m", "argosy.cli.main"], env=env, capture_output=True, text=True, check=False)
     click.echo(out.stdout, nl=False)
-
-
-def _register() -> None:
-    """Command groups that live beside their subsystem."""
-    from argosy.cli.artifacts import artifacts, cp
-    from argosy.gc.cli import events, gc
-
-    for command in (artifacts, cp, gc, events):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

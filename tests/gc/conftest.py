@@ -51,6 +51,17 @@ def submit(store: Store, doc: dict[str, Any]) -> str:
     return str(store.create_workflow(wf)["metadata"]["name"])
 
 
+def run_engine_only(store: Store, name: str) -> None:
+    """Run a stored workflow to its end WITHOUT the completion GC hook (a runner that died right after)."""
+    from argosy.pipeline.local import make_runner
+
+    runner = make_runner(store)
+    try:
+        runner.run(name)
+    finally:
+        runner.executor.close()
+
+
 def run(store: Store, doc: dict[str, Any]) -> str:
     """Submit, run to the end in this process, then call the completion hook as the engine will."""
     name = submit(store, doc)

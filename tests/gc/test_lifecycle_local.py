@@ -286,12 +286,12 @@ def test_shared_key_of_two_live_workflows_is_kept_and_reported(store: Store) -> 
 
 
 def test_shared_key_at_completion_is_collected_by_the_last_user(store: Store) -> None:
-    from argosy.pipeline.local import run_workflow
+    from tests.gc.conftest import run_engine_only
 
     doc = with_strategy(seed("002-artifact-gc"), "OnWorkflowCompletion")
     first, second = submit(store, doc), submit(store, doc)
-    run_workflow(store, first)
-    run_workflow(store, second)
+    run_engine_only(store, first)
+    run_engine_only(store, second)
     lifecycle.on_completed(store, first)
     assert "temporary-artifact.txt" in local_objects(store)
     [(etype, reason, message)] = gc_events(store, first)
