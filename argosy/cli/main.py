@@ -80,6 +80,8 @@ class LazyGroup(click.Group):
         "gc": "argosy.gc.cli:gc",
         "events": "argosy.gc.cli:events",
         "export": "argosy.sdk.cli:export",
+        "server": "argosy.server.cli:server",
+        "auth": "argosy.server.cli:auth",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

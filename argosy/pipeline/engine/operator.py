@@ -18,7 +18,7 @@ from typing import Any
 from argosy.errors import ArgosyError, ExpressionError, TemplateError
 from argosy.pipeline.engine import dag as _dag
 from argosy.pipeline.engine import steps as _steps
-from argosy.pipeline.engine.scope import process_args
+from argosy.pipeline.engine.scope import _out_param, process_args
 from argosy.pipeline.executors.base import Executor, PodRequest, PodResult
 from argosy.pipeline.model import (
     Arguments,
@@ -31,7 +31,7 @@ from argosy.pipeline.model import (
     Workflow,
     WorkflowStep,
 )
-from argosy.pipeline.names import display_name, node_id, pod_name
+from argosy.pipeline.names import display_name, fnv32a, node_id, pod_name
 from argosy.pipeline.status import (
     ERROR,
     FAILED,
@@ -53,6 +53,7 @@ __all__ = ["Operator", "ParallelismReached", "TemplateResolver"]
 MAX_STACK_DEPTH = 100
 RECURSION_MESSAGE = "Maximum recursion depth exceeded. See https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth"
 POD_TYPES = {"container", "script", "containerSet", "resource", "data", "http", "plugin"}
+_TYPE_KEYS = ("container", "script", "steps", "dag", "suspend", "resource", "containerSet", "data", "http", "plugin")
 
 
 class ParallelismReached(Exception):
@@ -99,6 +100,7 @@ class Operator:
     execute_steps = _steps.execute_steps
     execute_step_group = _steps.execute_step_group
     run_exit_hook = _steps.run_exit_hook
+    run_lifecycle_hooks = _steps.run_lifecycle_hooks
     outbound_nodes = _steps.outbound_nodes
     _last_child = _steps._last_child
     _effective = _steps._effective
@@ -295,7 +297,14 @@ class Operator:
             return tmpl
         base = defaults.model_dump(by_alias=True, exclude_unset=True, mode="json")
         own = tmpl.model_dump(by_alias=True, exclude_unset=True, mode="json")
-        return Template.model_validate(_merge(base, own))
+        merged = _merge(base, own)
+        # Argo's SetType: the template keeps its own type; defaults for other types
+        # (``container`` defaults on a steps template) are dropped, not added.
+        kind = self.template_type(tmpl)
+        for key in _TYPE_KEYS:
+            if key != kind:
+                merged.pop(key, None)
+        return Template.model_validate(merged)
 
     @staticmethod
     def template_type(tmpl: Template) -> str:
@@ -323,21 +332,26 @@ class Operator:
             self.status["phase"] = RUNNING
             self.status["startedAt"] = format_time(now())
         self._check_workflow_deadline()
+        # As in Argo's operate(): the run's status is a variable only once the entry template has
+        # been walked this pass, so hooks and exit handlers see it, ordinary steps don't.
+        for var in ("workflow.status", "workflow.failures", "workflow.duration"):
+            self.global_params.pop(var, None)
         entry = WorkflowStep(name=self.name, template=self.wf.spec.entrypoint)
         args = self.wf.spec.arguments
         try:
             node = self.execute_template(self.name, entry, self.wf_context, args, ExecOpts())
         except ParallelismReached:
             node = self.get(self.name)
-        if node is None or not node.fulfilled:
-            self._update_progress()
+        if node is None:
+            return
+        self.global_params["workflow.status"] = _WORKFLOW_STATUS.get(node.phase, RUNNING)
+        self.global_params["workflow.failures"] = self._failures_json()
+        self.global_params["workflow.duration"] = f"{self._duration():f}"
+        hooks_done = self._workflow_hooks(node)
+        if not node.fulfilled or not hooks_done:
             return
         exit_hook = self.wf.spec.on_exit or (self.wf.spec.hooks or {}).get("exit")
         if exit_hook and self.wf.spec.shutdown != "Terminate":
-            phase = SUCCEEDED if node.phase in (SUCCEEDED, SKIPPED, OMITTED) else node.phase
-            self.global_params["workflow.status"] = phase
-            self.global_params["workflow.failures"] = self._failures_json()
-            self.global_params["workflow.duration"] = f"{self._duration():f}"
             holder: Any
             if isinstance(exit_hook, str):
                 holder = WorkflowStep(name="onExit", template=exit_hook)
@@ -350,15 +364,14 @@ class Operator:
             except ParallelismReached:
                 exit_node = None
             if exit_node is None or not exit_node.fulfilled:
-                self._update_progress()
                 return
             if node.phase in (SUCCEEDED, SKIPPED, OMITTED) and exit_node.failed_or_error:
-                self._update_progress()
                 self.finish(exit_node.phase, exit_node.message or "")
                 return
-        self._update_progress()
         wf_phase = SUCCEEDED if node.phase in (SUCCEEDED, SKIPPED, OMITTED) else node.phase
         message = node.message or "" if wf_phase != SUCCEEDED else ""
+        if wf_phase != SUCCEEDED and self.wf.spec.shutdown in ("Stop", "Terminate"):
+            message = self._shutdown_message()  # Argo: a stopped workflow says why it failed
         self.finish(wf_phase, message)
 
     def finish(self, phase: str, message: str) -> None:
@@ -380,20 +393,64 @@ class Operator:
         return (now() - started).total_seconds() if started else 0.0
 
     def _failures_json(self) -> str:
+        """``{{workflow.failures}}``: every Failed/Error node, as Argo's operate() builds it.
+
+        JSON of ``{displayName, message, templateName, phase, podName, finishedAt}`` (``null``
+        when none), then ``strconv.Quote``d: the value keeps its quotes and escaped inner quotes,
+        so ``echo "{{workflow.failures}}" | jq`` in a shell sees plain JSON.
+        """
         failures = []
         for n in self.nodes.values():
-            if n.phase in (FAILED, ERROR) and n.type not in ("Steps", "StepGroup", "DAG", "TaskGroup", "Retry"):
-                failures.append(
-                    {
-                        "displayName": n.display_name,
-                        "message": n.message or "",
-                        "templateName": n.template_name or "",
-                        "phase": n.phase,
-                        "podName": pod_name(self.name, n.name, n.template_name or ""),
-                        "finishedAt": n.finished_at,
-                    }
-                )
-        return json.dumps(failures or None, separators=(",", ":"))
+            if n.phase not in (FAILED, ERROR):
+                continue
+            template = (n.template_ref or {}).get("template") or n.template_name or ""
+            failures.append(
+                {
+                    "displayName": n.display_name,
+                    "message": n.message or "",
+                    "templateName": template,
+                    "phase": n.phase,
+                    "podName": n.name if n.name == self.name else f"{self.name}-{template}-{fnv32a(n.name)}",
+                    "finishedAt": n.finished_at,
+                }
+            )
+        text = json.dumps(failures or None, separators=(",", ":"), ensure_ascii=False)
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # Go's json.Marshal
+        return _go_quote(text)
+
+    def _workflow_hooks(self, root: NodeStatus) -> bool:
+        """``executeWfLifeCycleHook``: ``spec.hooks`` other than ``exit``, run once their expression holds.
+
+        Each becomes node ``<workflow>.hooks.<name>`` (a child of the root, nodeFlag hooked);
+        the workflow does not end before the hooks it started have.
+        """
+        hooks = {k: v for k, v in (self.wf.spec.hooks or {}).items() if k != "exit"}
+        if not hooks:
+            return True
+        from argosy.pipeline.expr import expand_env
+
+        env = expand_env(dict(self.global_params))
+        started = []
+        for hook_name, hook in hooks.items():
+            name = f"{self.name}.hooks.{hook_name}"
+            try:
+                execute = self.get(name) is not None or _eval_bool(hook.expression, name, env)
+            except ArgosyError as exc:
+                if not root.fulfilled:
+                    self.mark_error(root, exc)
+                continue
+            if not execute:
+                continue
+            holder = WorkflowStep(name=hook_name, template=hook.template, template_ref=hook.template_ref)
+            try:
+                node = self.execute_template(name, holder, self.wf_context, hook.arguments, ExecOpts())
+            except ParallelismReached:
+                node = self.get(name)
+            if node is not None:
+                _flag_hooked(node)
+                self.add_child(self.name, name)
+                started.append(node)
+        return all(n.fulfilled for n in started)
 
     def _check_workflow_deadline(self) -> None:
         deadline = self.wf.spec.active_deadline_seconds
@@ -434,9 +491,7 @@ class Operator:
             node.finished_at = result.finished_at
         if node.phase == SUCCEEDED:
             self.add_global_outputs(node.outputs)
-            memo = self._pending_memo.pop(node.id, None) if hasattr(self, "_pending_memo") else None
-            if memo is not None and self.memo is not None:
-                self.memo.cache_put(memo[0], memo[1], node.id, node.outputs.to_dict() if node.outputs else {})
+            self._memo_store(node)
 
     # ------------------------------------------------------------------ execute
 
@@ -444,6 +499,7 @@ class Operator:
         """``executeTemplate``: create/advance the node for ``holder`` and return it."""
         node = self.get(node_name)
         if node is not None and node.fulfilled:
+            self._memo_store(node)
             return node
         if opts.depth > MAX_STACK_DEPTH:
             node = node or self.init_node(node_name, "Skipped", holder, opts.boundary_id, ERROR)
@@ -476,6 +532,8 @@ class Operator:
                 return hit
 
         self.check_parallelism(processed, node, opts.boundary_id, kind)
+        if self.wf.spec.suspend and node is None:
+            raise ParallelismReached()  # a suspended workflow starts nothing new
         if retry is not None:
             retry = processed.retry_strategy or retry
 
@@ -489,7 +547,9 @@ class Operator:
             if finished:
                 return retry_parent
             if node is None:
-                attempt = len(retry_parent.children or [])
+                if self.wf.spec.suspend:
+                    raise ParallelismReached()
+                attempt = len(self.attempts(retry_parent))
                 node_name = f"{retry_parent.name}({attempt})"
                 local["retries"] = str(attempt)
                 if kind in POD_TYPES:
@@ -520,19 +580,29 @@ class Operator:
             self.add_child(retry_parent.name, node.name)
             if node.fulfilled:
                 finished, _ = self._process_retries(retry_parent, retry, processed)  # type: ignore[arg-type]
+            self._memo_store(retry_parent)
             return retry_parent
+        if node is not None:
+            self._memo_store(node)
         return node
 
     def _attempt_name(self, node_name: str, retry: RetryStrategy | None) -> str:
         if retry is None:
             return node_name
         parent = self.get(node_name)
-        attempts = len(parent.children or []) if parent is not None else 0
-        if parent is not None and parent.children:
-            last = self.nodes.get(parent.children[-1])
-            if last is not None and not last.fulfilled:
-                return last.name
-        return f"{node_name}({attempts})"
+        attempts = self.attempts(parent) if parent is not None else []
+        if attempts and not attempts[-1].fulfilled:
+            return attempts[-1].name
+        return f"{node_name}({len(attempts)})"
+
+    def attempts(self, parent: NodeStatus) -> list[NodeStatus]:
+        """A Retry node's attempts: its children except the hook nodes hung on it."""
+        out = []
+        for cid in parent.children or []:
+            child = self.nodes.get(cid)
+            if child is not None and not (child.node_flag and child.node_flag.hooked):
+                out.append(child)
+        return out
 
     def _shutdown_message(self) -> str:
         if self.wf.spec.shutdown == "Deadline":
@@ -592,7 +662,7 @@ class Operator:
         """``processNodeRetries``: (finished?, the attempt to continue with or None for a new one)."""
         if parent.fulfilled:
             return True, None
-        children = [self.nodes[c] for c in parent.children or [] if c in self.nodes]
+        children = self.attempts(parent)
         if not children:
             return False, None
         last = children[-1]
@@ -705,6 +775,7 @@ class Operator:
             deadline_seconds=deadline,
             archive_logs=bool((tmpl.archive_location and tmpl.archive_location.archive_logs) or self.wf.spec.archive_logs),
             service_account=tmpl.service_account_name or self.wf.spec.service_account_name,
+            extra={"volumes": list(self.wf.spec.volumes or [])},
         )
         if kind == "containerSet" and tmpl.container_set is not None:
             self._container_nodes(node, tmpl, ctx)
@@ -712,6 +783,8 @@ class Operator:
             self.executor.launch(request)
         except ArgosyError as exc:
             return self.mark(node, ERROR, str(exc))
+        if getattr(self.executor, "starts_immediately", False):
+            node.phase = RUNNING  # a local process starts at once; a cluster pod stays Pending until scheduled
         self.active_pods += 1
         return node
 
@@ -755,9 +828,9 @@ class Operator:
         for p in declared:
             got = params.get(p.name)
             if got is not None and got.value is not None:
-                result_params.append(Parameter(name=p.name, value=got.value, global_name=p.global_name))
+                result_params.append(_out_param(p.name, got.value, p.global_name))
             elif p.value_from is not None and p.value_from.default is not None:
-                result_params.append(Parameter(name=p.name, value=p.value_from.default, global_name=p.global_name))
+                result_params.append(_out_param(p.name, p.value_from.default, p.global_name))
             elif p.value_from is not None and p.value_from.supplied is not None:
                 self.mark(node, ERROR, f"raw output parameter '{p.name}' has not been set and does not have a default value")
                 return
@@ -802,40 +875,53 @@ class Operator:
 
     # ------------------------------------------------------------------ progress
 
+    def _memo_store(self, node: NodeStatus) -> None:
+        """Cache the outputs of a memoized node (pod, steps, DAG or retry) once it Succeeded."""
+        pending = getattr(self, "_pending_memo", None)
+        if not pending or node.phase != SUCCEEDED or node.id not in pending or self.memo is None:
+            return
+        cache_name, key = pending.pop(node.id)
+        self.memo.cache_put(cache_name, key, node.id, node.outputs.to_dict() if node.outputs else {})
+
     def _update_progress(self) -> None:
-        leaf_types = ("Pod", "Container", "Suspend", "HTTP", "Plugin")
-        memo: dict[str, tuple[int, int]] = {}
+        """Argo's ``progress.UpdateProgress``.
 
-        def walk(nid: str, seen: set[str]) -> tuple[int, int]:
-            if nid in memo:
-                return memo[nid]
-            node = self.nodes.get(nid)
-            if node is None or nid in seen:
-                return (0, 0)
-            seen.add(nid)
-            if node.type in leaf_types:
-                done = 1 if node.phase in (SUCCEEDED, SKIPPED, OMITTED) else 0
-                result = (done, 1)
-            else:
-                d = t = 0
-                for child in node.children or []:
-                    cd, ct = walk(child, seen)
-                    d += cd
-                    t += ct
-                result = (d, t)
-            memo[nid] = result
-            return result
-
+        Executable nodes (pod, container, suspend, ...) are ``0/1``, complete once Succeeded,
+        Skipped or Omitted; the workflow's progress is their sum. Every other node sums the
+        executable nodes reachable through ``children``, each counted once: as in Argo, that
+        includes the later step groups (they hang off the earlier group's pods).
+        """
+        executable = ("Pod", "Container", "Suspend", "HTTP", "Plugin")
+        own: dict[str, tuple[int, int]] = {}
         for nid, node in self.nodes.items():
-            d, t = walk(nid, set())
-            node.progress = f"{d}/{t}"
-        leaves = [n for n in self.nodes.values() if n.type in leaf_types]
-        done = sum(1 for n in leaves if n.phase in (SUCCEEDED, SKIPPED, OMITTED))
-        self.status["progress"] = f"{done}/{len(leaves)}"
+            if node.type in executable:
+                own[nid] = (1 if node.phase in (SUCCEEDED, SKIPPED, OMITTED) else 0, 1)
+                node.progress = f"{own[nid][0]}/{own[nid][1]}"
+        for node in self.nodes.values():
+            if node.type in executable:
+                continue
+            done = total = 0
+            visited: set[str] = set()
+            stack = list(reversed(node.children or []))
+            while stack:
+                child_id = stack.pop()
+                if child_id in visited:
+                    continue
+                visited.add(child_id)
+                child = self.nodes.get(child_id)
+                if child is None:
+                    continue
+                if child_id in own:
+                    done += own[child_id][0]
+                    total += own[child_id][1]
+                stack.extend(reversed(child.children or []))
+            node.progress = f"{done}/{total}"
+        self.status["progress"] = f"{sum(d for d, _ in own.values())}/{sum(t for _, t in own.values())}"
 
     # ------------------------------------------------------------------ output
 
     def to_status(self) -> dict[str, Any]:
+        self._update_progress()
         status = dict(self.status)
         status["nodes"] = {nid: n.to_dict() for nid, n in self.nodes.items()}
         outputs = self.global_outputs.to_dict()
@@ -854,6 +940,50 @@ class Operator:
 # ---------------------------------------------------------------------- helpers
 
 
+_WORKFLOW_STATUS = {PENDING: PENDING, RUNNING: RUNNING, SUCCEEDED: SUCCEEDED, SKIPPED: SUCCEEDED, OMITTED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``strconv.Quote``: double-quoted, with ``"``, ``\\`` and control characters escaped."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+def _eval_bool(expression: str | None, hook_node: str, env: dict[str, Any]) -> bool:
+    """``argoexpr.EvalBool`` of a lifecycle hook's expression (required for non-exit hooks)."""
+    from argosy.pipeline.expr import evaluate
+
+    if not expression:
+        raise TemplateError(f"Expression required for hook {hook_node}")
+    try:
+        result = evaluate(expression, env)
+    except ExpressionError as exc:
+        raise ExpressionError(f"unable to evaluate expression '{expression}': {exc}") from None
+    if not isinstance(result, bool):
+        raise ExpressionError(f"unable to cast expression result '{result}' to bool")
+    return result
+
+
+def _flag_hooked(node: NodeStatus) -> None:
+    if node.node_flag is None:
+        node.node_flag = NodeFlag(hooked=True)
+    else:
+        node.node_flag.hooked = True
+
+
 def _hook_holder(hook: LifecycleHook) -> WorkflowStep:
     return WorkflowStep(name="onExit", template=hook.template, template_ref=hook.template_ref, arguments=hook.arguments)
 
@@ -864,12 +994,21 @@ def _node_inputs(tmpl: Template) -> Any:
     return tmpl.inputs
 
 
-def _merge(base: Any, own: Any) -> Any:
+# Lists that a Kubernetes strategic merge patch merges by key instead of replacing.
+_MERGE_KEYS = {"env": "name", "volumeMounts": "mountPath", "ports": "containerPort", "envFrom": None}
+
+
+def _merge(base: Any, own: Any, key: str = "") -> Any:
+    """Strategic-merge-like: maps merge recursively; ``env``/``volumeMounts`` lists merge by key."""
     if isinstance(base, dict) and isinstance(own, dict):
         out = dict(base)
         for k, v in own.items():
-            out[k] = _merge(base[k], v) if k in base else v
+            out[k] = _merge(base[k], v, k) if k in base else v
         return out
+    merge_key = _MERGE_KEYS.get(key)
+    if merge_key and isinstance(base, list) and isinstance(own, list):
+        own_keys = {item.get(merge_key) for item in own if isinstance(item, dict)}
+        return own + [item for item in base if not (isinstance(item, dict) and item.get(merge_key) in own_keys)]
     return own
 
 

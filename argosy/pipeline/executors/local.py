@@ -75,6 +75,8 @@ class _Running:
 class LocalExecutor(Executor):
     """Pods as sandboxed processes, each supervised by a thread."""
 
+    starts_immediately = True
+
     def __init__(
         self,
         *,
