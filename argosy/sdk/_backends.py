@@ -70,20 +70,9 @@ class LocalBackend:
         self.store = open_store(home or os.environ.get("ARGOSY_HOME"))
 
     def _templates(self) -> Any:
-        from argosy.pipeline.model import ClusterWorkflowTemplate, WorkflowTemplate
+        from argosy.pipeline.actions import StoreTemplates
 
-        store = self.store
-
-        class Lookup:
-            def get_workflow_template(self, name: str) -> WorkflowTemplate | None:
-                doc = store.get_document("WorkflowTemplate", name, None)
-                return WorkflowTemplate.model_validate(doc) if doc else None
-
-            def get_cluster_workflow_template(self, name: str) -> ClusterWorkflowTemplate | None:
-                doc = store.get_document("ClusterWorkflowTemplate", name, None)
-                return ClusterWorkflowTemplate.model_validate(doc) if doc else None
-
-        return Lookup()
+        return StoreTemplates(self.store)
 
     def lint(self, wf: Any) -> list[str]:
         from argosy.pipeline.validate import validate_workflow
@@ -95,6 +84,9 @@ class LocalBackend:
         doc.pop("status", None)
         if namespace:
             doc["metadata"] = {**doc.get("metadata", {}), "namespace": namespace}
+        from argosy.gc.lifecycle import on_submit
+
+        on_submit(doc, self.store)  # the artifact-GC finalizer decision, as `argosy submit`
         record: dict[str, Any] = self.store.create_workflow(doc)
         return record
 
@@ -118,9 +110,9 @@ class LocalBackend:
         return records
 
     def delete(self, name: str, namespace: str | None, *, force: bool) -> str:
-        from argosy.gc.lifecycle import request_delete
+        from argosy.pipeline.actions import delete
 
-        return request_delete(self.store, name, namespace=namespace, force=force)
+        return delete(self.store, name, namespace=namespace, force=force)
 
     def logs(self, record: dict[str, Any]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
