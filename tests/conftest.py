@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.s3server",
     "tests.fixtures.gitserver",
     "tests.fixtures.httpserver",
+    "tests.fixtures.fakekube",
 ]

@@ -82,6 +82,8 @@ class LazyGroup(click.Group):
         "export": "argosy.sdk.cli:export",
         "server": "argosy.server.cli:server",
         "auth": "argosy.server.cli:auth",
+        "controller": "argosy.pipeline.kube.cli:controller",
+        "exec": "argosy.pipeline.kube.cli:exec_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -140,6 +142,9 @@ def lint(paths: tuple[str, ...], output: str, strict: bool) -> None:
     from argosy.cli.render import render_lint
     from argosy.pipeline.validate import lint_paths
 
+    for path in paths:
+        if path != "-" and not os.path.exists(path):
+            _fail(f"{path}: no such file or directory")
     results = lint_paths(list(paths), templates=_template_lookup(_store()))
     rows = [(r.file, r.name, r.kind, r.errors) for r in results]
     text, code = render_lint(rows, output, color=_color())
@@ -545,7 +550,8 @@ def _set_spec(name: str, namespace: str | None, verb: str, fn: Callable[[dict[st
     store = _store()
     record = _load_record(store, name, namespace)
     if (record.get("status") or {}).get("phase") in TERMINAL and verb in ("stopped", "terminated", "suspended"):
-        _fail(f"cannot {verb[:-2] if verb.endswith('ed') else verb} completed workflow {record['metadata']['name']}")
+        base = {"stopped": "stop", "terminated": "terminate", "suspended": "suspend"}[verb]
+        _fail(f"cannot {base} completed workflow {record['metadata']['name']}")
     store.modify_workflow(record["metadata"]["name"], fn, namespace=namespace)
     click.echo(f"workflow {record['metadata']['name']} {verb}")
 
@@ -717,22 +723,55 @@ def template() -> None:
 
 @template.command("create")
 @click.argument("files", nargs=-1, required=True)
-def template_create(files: tuple[str, ...]) -> None:
+@click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
+def template_create(files: tuple[str, ...], output: str | None) -> None:
+    """Create WorkflowTemplates from files (refused if invalid or already there), as `argo template create`."""
     from argosy.pipeline.loader import load_file
+    from argosy.pipeline.validate import lint_paths
 
     store = _store()
     for path in files:
+        problems = [f"{r.name}: {e}" if r.name else e for r in lint_paths([path], templates=_template_lookup(store)) if r.kind in ("WorkflowTemplate", "ClusterWorkflowTemplate", "") for e in r.errors]
+        if problems:
+            _fail(f"{path}: Failed to create workflow template: " + "; ".join(problems))
         for loaded in load_file(path):
             if loaded.kind not in ("WorkflowTemplate", "ClusterWorkflowTemplate"):
                 continue
-            store.apply_document(loaded.doc.to_dict())
-            click.echo(f"{loaded.name}")
+            doc = loaded.doc.to_dict()
+            if store.get_document(loaded.kind, loaded.name, None) is not None:
+                _fail(f'Failed to create workflow template: {loaded.kind.lower()}s.argoproj.io "{loaded.name}" already exists')
+            store.apply_document(doc)
+            _print_template(store.get_document(loaded.kind, loaded.name, None) or doc, output)
+
+
+def _print_template(doc: dict[str, Any], output: str | None) -> None:
+    """`argo template get/create` output: name, json, yaml, or the short summary."""
+    from argosy.cli.humanize import go_timestamp
+    from argosy.pipeline.status import parse_time
+
+    meta = doc.get("metadata") or {}
+    if output == "name":
+        click.echo(meta.get("name"))
+    elif output == "json":
+        click.echo(json.dumps(doc, indent=2))
+    elif output == "yaml":
+        click.echo(yaml.safe_dump(doc, sort_keys=False), nl=False)
+    else:
+        created = parse_time(meta.get("creationTimestamp"))
+        click.echo(f"{'Name:':<20} {meta.get('name')}")
+        click.echo(f"{'Namespace:':<20} {meta.get('namespace') or 'default'}")
+        click.echo(f"{'Created:':<20} {go_timestamp(created, _now()) if created else ''}")
 
 
 @template.command("list")
-def template_list() -> None:
+@click.option("-o", "--output", type=click.Choice(["name", "wide"]), default=None)
+def template_list(output: str | None) -> None:
     store = _store()
     docs = store.list_documents("WorkflowTemplate")
+    if output == "name":
+        for d in docs:
+            click.echo(d["metadata"]["name"])
+        return
     if not docs:
         click.echo("No workflow templates found")
         return
@@ -743,12 +782,12 @@ def template_list() -> None:
 
 @template.command("get")
 @click.argument("name")
-@click.option("-o", "--output", type=click.Choice(["json", "yaml"]), default="yaml")
-def template_get(name: str, output: str) -> None:
+@click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
+def template_get(name: str, output: str | None) -> None:
     doc = _store().get_document("WorkflowTemplate", name, None)
     if doc is None:
         _fail(f'workflowtemplates.argoproj.io "{name}" not found')
-    click.echo(json.dumps(doc, indent=2) if output == "json" else yaml.safe_dump(doc, sort_keys=False), nl=output == "json")
+    _print_template(doc, output)
 
 
 @template.command("delete")

@@ -1,0 +1,34 @@
+"""Argosy on Kubernetes: pods for steps, Workflows as cluster objects, resource templates, artifact GC pods.
+
+Modules (lowest first): ``client`` (the only HTTP), ``objects`` (pure functions over dicts),
+``resource`` (resource template actions and conditions), ``store`` (the cluster-backed store),
+``gcpods`` (artifact GC as pods), ``controller`` (``argosy controller``), ``cli`` (click commands).
+The executor is :mod:`argosy.pipeline.executors.kubernetes`; what runs inside pods is
+:mod:`argosy.pipeline.executors.podexec`. See ``docs/kubernetes.md``.
+"""
+
+from __future__ import annotations
+
+from argosy.pipeline.kube.client import (
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    KubeApiError,
+    KubeClient,
+    KubeError,
+    NotFound,
+    ResourceType,
+)
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "Gone",
+    "Invalid",
+    "KubeApiError",
+    "KubeClient",
+    "KubeError",
+    "NotFound",
+    "ResourceType",
+]
