@@ -6,6 +6,7 @@ so a workflow keeps running when the CLI that submitted it exits, as on a cluste
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from argosy.pipeline.config import load_config
 from argosy.pipeline.engine.runner import WorkflowRunner
 from argosy.pipeline.executors.local import LocalExecutor
 from argosy.pipeline.status import format_time, now, parse_time
-from argosy.pipeline.store import Store
+from argosy.pipeline.store import Store, process_owner
 
 __all__ = ["detect_orphan", "make_runner", "open_store", "run_workflow", "spawn_runner"]
 
@@ -78,7 +79,11 @@ def run_workflow(store: Store, name: str, namespace: str | None = None) -> dict[
     """Run a stored workflow in this process until it ends."""
     record = store.get_workflow(name, namespace)
     ref = (record.get("spec") or {}).get("artifactRepositoryRef")
-    runner = make_runner(store, namespace, ref)
+    try:
+        runner = make_runner(store, namespace, ref)
+    except ArgosyError as exc:
+        # e.g. an invalid workflow-controller-configmap: the workflow cannot start; say why on it
+        return _fail_before_start(store, name, namespace, str(exc))
     try:
         final = runner.run(name, namespace)
     finally:
@@ -91,6 +96,22 @@ def run_workflow(store: Store, name: str, namespace: str | None = None) -> dict[
     return final
 
 
+def _fail_before_start(store: Store, name: str, namespace: str | None, message: str) -> dict[str, Any]:
+    def mark(rec: dict[str, Any]) -> None:
+        st = rec.setdefault("status", {})
+        if st.get("phase") not in (None, "", "Pending", "Running"):
+            return
+        st["phase"] = "Error"
+        st["message"] = message
+        st["finishedAt"] = format_time(now())
+        st.setdefault("startedAt", st["finishedAt"])
+        labels = rec.setdefault("metadata", {}).setdefault("labels", {})
+        labels["workflows.argoproj.io/phase"] = "Error"
+        labels["workflows.argoproj.io/completed"] = "true"
+
+    return store.modify_workflow(name, mark, namespace=namespace)  # type: ignore[no-any-return]
+
+
 def spawn_runner(store: Store, name: str, namespace: str | None = None) -> int:
     """Start a detached ``argosy _run`` for ``name``; its own log goes beside the pod logs."""
     log = store.log_path(name, "controller")
@@ -101,6 +122,10 @@ def spawn_runner(store: Store, name: str, namespace: str | None = None) -> int:
         cmd += ["-n", namespace]
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, close_fds=True)
+    # Take the lease on the runner's behalf at once: if it dies before it gets going (a crash on
+    # start, a kill), the next `argosy get` says so instead of waiting for a grace period.
+    with contextlib.suppress(ArgosyError, StateError):
+        store.acquire_lease(name, process_owner(proc.pid), namespace=namespace)
     return proc.pid
 
 

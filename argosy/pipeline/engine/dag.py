@@ -163,6 +163,8 @@ def _execute_task(op: Operator, dctx: _DagCtx, name: str) -> None:
     node_name = f"{dctx.name}.{name}"
     node = op.get(node_name)
     if node is not None and node.fulfilled:
+        if not _task_hooks(op, dctx, name, task, node):
+            return
         if node.completed:
             op.run_exit_hook(exit_hook_of(task, op.wf.spec.arguments), node, dctx.opts, dctx.ctx, f"tasks.{name}", op._task_scope(dctx, name))
         return
@@ -229,6 +231,9 @@ def _execute_task(op: Operator, dctx: _DagCtx, name: str) -> None:
                 continue
         with contextlib.suppress(ParallelismReached):
             op.execute_template(t_name, t, dctx.ctx, t.arguments, dctx.opts)
+    current = op.get(node_name)
+    if current is not None:
+        _task_hooks(op, dctx, name, task, current)
     if group is not None:
         phase = SUCCEEDED
         for t in expanded:
@@ -238,6 +243,19 @@ def _execute_task(op: Operator, dctx: _DagCtx, name: str) -> None:
             if tn.failed_or_error:
                 phase = tn.phase
         op.mark(group, phase)
+
+def _task_hooks(op: Operator, dctx: _DagCtx, name: str, task: DAGTask, node: NodeStatus) -> bool:
+    """A task's lifecycle hooks (``tasks.NAME.status`` is its phase now); True once they are done."""
+    if not task.hooks or all(k == "exit" for k in task.hooks):
+        return True
+    scope = op._task_scope(dctx, name)
+    scope.params[f"tasks.{name}.status"] = node.phase
+    try:
+        return op.run_lifecycle_hooks(task.hooks, node, dctx.opts, dctx.ctx, f"tasks.{name}", scope)
+    except ArgosyError as exc:
+        op.mark_error(op.nodes[dctx.node_id], exc)
+        return True
+
 
 def _evaluate_depends(op: Operator, dctx: _DagCtx, name: str, dep_names: list[str], logic: str) -> tuple[bool, bool]:
     env: dict[str, dict[str, bool]] = {}

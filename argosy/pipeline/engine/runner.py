@@ -179,8 +179,8 @@ class WorkflowRunner:
                 resume_seen = self._poll_commands(name, ns, op, resume_seen)
             wake = op.next_wakeup()
             timeout = POLL_INTERVAL if wake is None else max(0.0, min(POLL_INTERVAL, wake - time.monotonic()))
-            if not self.executor.active() and wake is None and op.wf.spec.shutdown is None and not _has_open_suspend(op):
-                timeout = 0.01  # nothing in flight: the next pass can advance at once
+            if stalled == 0 and not self.executor.active() and wake is None and op.wf.spec.shutdown is None and not op.wf.spec.suspend and not _has_open_suspend(op):
+                timeout = 0.01  # the last pass advanced and nothing is in flight: the next can go on at once
             for result in self.executor.wait(timeout):
                 op.apply_result(result)
 
@@ -217,6 +217,11 @@ class WorkflowRunner:
             self.executor.kill(pod, "workflow completed")
 
     def _poll_commands(self, name: str, ns: str, op: Operator, resume_seen: str | None) -> str | None:
+        db_path = getattr(self.store, "db_path", None)
+        if db_path is not None and not db_path.exists():
+            # ARGOSY_HOME was removed under us: nobody can see or stop this run any more; end it
+            # (run() kills the pods) rather than run on forever.
+            raise ArgosyError(f"{db_path} was removed; stopping the run of {name}")
         try:
             record = self.store.get_workflow(name, ns)
         except ArgosyError:

@@ -252,7 +252,7 @@ def template_outputs_from_scope(tmpl: Template, scope: Scope, global_params: Map
                 if param.value_from.default is None:
                     raise
                 value = param.value_from.default
-            result.parameters.append(Parameter(name=param.name, value=value, global_name=param.global_name))
+            result.parameters.append(_out_param(param.name, value, param.global_name))
     if outs.artifacts:
         result.artifacts = []
         for art in outs.artifacts:
@@ -330,3 +330,10 @@ def node_times(node: NodeStatus) -> tuple[str | None, str | None]:
 
 
 __all__ += ["node_times", "format_time"]
+
+
+def _out_param(name: str, value: str | None, global_name: str | None) -> Parameter:
+    """An output parameter as Argo serialises it: no ``globalName: null`` when there is none."""
+    if global_name is None:
+        return Parameter(name=name, value=value)
+    return Parameter(name=name, value=value, global_name=global_name)

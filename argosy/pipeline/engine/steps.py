@@ -15,7 +15,7 @@ from argosy.pipeline.status import ERROR, FAILED, RUNNING, SKIPPED, SUCCEEDED, N
 if TYPE_CHECKING:
     from argosy.pipeline.engine.operator import Context, ExecOpts, Operator
 
-__all__ = ["exit_hook_of", "resolve_references", "when_allows"]
+__all__ = ["exit_hook_of", "resolve_references", "run_lifecycle_hooks", "when_allows"]
 
 
 def exit_hook_of(inv: Any, wf_args: Arguments | None) -> LifecycleHook | None:
@@ -218,17 +218,28 @@ def execute_step_group(op: Operator, group: list[WorkflowStep], sg_name: str, ct
                 return sg
     sg = op.get(sg_name)
     assert sg is not None
+    completed = not any(op.get(name) is None for name in node_steps)  # else a step could not start yet
     for child_id in sg.children or []:
         child = op.nodes[child_id]
-        if not child.fulfilled:
-            return sg
         done_step = node_steps.get(child.name)
-        if done_step is not None and child.completed:
+        if done_step is not None and done_step.hooks:
+            scope.params[f"steps.{child.display_name}.status"] = child.phase
+            try:
+                hooks_done = op.run_lifecycle_hooks(done_step.hooks, child, opts, ctx, f"steps.{done_step.name}", scope)
+            except ArgosyError as exc:
+                return op.mark_error(sg, exc)
+            if not hooks_done:
+                return sg
+        if not child.fulfilled:
+            completed = False
+        elif done_step is not None and child.completed:
             hook = exit_hook_of(done_step, op.wf.spec.arguments)
             if hook is not None:
                 exit_node = op.get(f"{child.name}.onExit")
                 if exit_node is None or not exit_node.fulfilled:
-                    return sg
+                    completed = False
+    if not completed:
+        return sg
     for child_id in sg.children or []:
         child = op.nodes[child_id]
         if child.failed_or_error and not _continues_on(node_steps.get(child.name), child.phase):
@@ -247,15 +258,7 @@ def run_exit_hook(
     if hook is None or op.wf.spec.shutdown == "Terminate":
         return False, None
     name = f"{parent.name}.onExit"
-    args = hook.arguments
-    if args is not None and (args.parameters or args.artifacts):
-        local = Scope()
-        local.params.update(scope.params)
-        local.artifacts.update(scope.artifacts)
-        local.add_node(prefix, parent, None, op._last_child(parent))
-        holder = WorkflowStep(name="onExit", arguments=args)
-        with contextlib.suppress(ArgosyError):
-            args = resolve_references(holder, local, op.global_params, prefix).arguments
+    args = _hook_arguments(op, hook.arguments, parent, prefix, scope)
     holder = WorkflowStep(name="onExit", template=hook.template, template_ref=hook.template_ref)
     try:
         node = op.execute_template(name, holder, ctx, args, Opts(opts.boundary_id, True, opts.depth))
@@ -268,6 +271,53 @@ def run_exit_hook(
             node.node_flag.hooked = True
         op.add_child(parent.name, name)
     return True, node
+
+def _hook_arguments(op: Operator, args: Arguments | None, parent: NodeStatus, prefix: str, scope: Scope) -> Arguments | None:
+    """``resolveExitTmplArgument``: a hook's arguments may use the outputs of the node it hangs on."""
+    if args is None or not (args.parameters or args.artifacts):
+        return args
+    local = Scope()
+    local.params.update(scope.params)
+    local.artifacts.update(scope.artifacts)
+    local.add_node(prefix, parent, None, op._last_child(parent))
+    holder = WorkflowStep(name="hook", arguments=args)
+    with contextlib.suppress(ArgosyError):
+        args = resolve_references(holder, local, op.global_params, prefix).arguments
+    return args
+
+
+def run_lifecycle_hooks(op: Operator, hooks: dict[str, LifecycleHook] | None, parent: NodeStatus, opts: ExecOpts, ctx: Context, prefix: str, scope: Scope) -> bool:
+    """``executeTmplLifeCycleHook``: a step's/task's hooks other than ``exit``.
+
+    A hook runs once its ``expression`` (over the globals and the scope, where ``steps.X.status``
+    / ``tasks.X.status`` is the node's phase now) holds, as node ``<node>.hooks.<name>``, a child
+    of the node; once started it runs to its end. True when every started hook has finished.
+    Raises on an expression that is missing, invalid or not a boolean.
+    """
+    from argosy.pipeline.engine.operator import ExecOpts as Opts
+    from argosy.pipeline.engine.operator import ParallelismReached, _eval_bool, _flag_hooked
+
+    items = {k: v for k, v in (hooks or {}).items() if k != "exit"}
+    if not items:
+        return True
+    env = scope.expression_env(op.global_params)
+    started = []
+    for hook_name, hook in items.items():
+        name = f"{parent.name}.hooks.{hook_name}"
+        if op.get(name) is None and not _eval_bool(hook.expression, name, env):
+            continue
+        args = _hook_arguments(op, hook.arguments, parent, prefix, scope)
+        holder = WorkflowStep(name=hook_name, template=hook.template, template_ref=hook.template_ref)
+        try:
+            node = op.execute_template(name, holder, ctx, args, Opts(opts.boundary_id, opts.on_exit, opts.depth))
+        except ParallelismReached:
+            node = op.get(name)
+        if node is not None:
+            _flag_hooked(node)
+            op.add_child(parent.name, name)
+            started.append(node)
+    return all(n.fulfilled for n in started)
+
 
 def outbound_nodes(op: Operator, nid: str) -> list[str]:
     """``getOutboundNodes``: the nodes a successor attaches to."""
@@ -284,15 +334,17 @@ def outbound_nodes(op: Operator, nid: str) -> list[str]:
             out.extend(op.outbound_nodes(child))
         return out
     if node.type == "Retry":
-        return [node.children[-1]] if node.children else [node.id]
+        attempts = op.attempts(node)
+        return [attempts[-1].id] if attempts else [node.id]
     out = []
     for o in node.outbound_nodes or []:
         out.extend(op.outbound_nodes(o))
     return out or ([node.id] if not node.outbound_nodes and not node.children else out)
 
 def _last_child(op: Operator, node: NodeStatus) -> NodeStatus | None:
-    if node.type == "Retry" and node.children:
-        return op.nodes.get(node.children[-1])
+    if node.type == "Retry":
+        attempts = op.attempts(node)
+        return attempts[-1] if attempts else None
     return None
 
 def _effective(op: Operator, node: NodeStatus) -> NodeStatus:
