@@ -18,17 +18,15 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, LoadMeter, Section, Workspace, log, machine, verdict
+from bench.common import REPO, LoadMeter, Section, Workspace, log, machine, markdown_table, verdict
 
 AREAS = ("archive", "transfer", "e2e", "scheduling", "gc")
 
 
 def _summary(results: dict[str, Any]) -> str:
-    lines = ["## Targets", "", "| Area | Target | Goal | Measured | Verdict |", "|---|---|---|---|---|"]
-    for area, sec in results["areas"].items():
-        for t in sec.get("targets", []):
-            lines.append(f"| {area} | {t['target']} | {t['goal']} | {t['measured']} | {verdict(t['met'])} |")
-    return "\n".join(lines) + "\n"
+    rows = [[area, t["target"], t["goal"], t["measured"], verdict(t["met"])]
+            for area, sec in results["areas"].items() for t in sec.get("targets", [])]
+    return "## Targets\n\n" + markdown_table(["Area", "Target", "Goal", "Measured", "Verdict"], rows) + "\n"
 
 
 def _header(results: dict[str, Any]) -> str:
