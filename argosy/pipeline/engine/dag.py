@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from argosy.errors import ArgosyError, ExpressionError
@@ -51,7 +51,7 @@ def task_dependencies(task: DAGTask, tasks: dict[str, DAGTask]) -> tuple[list[st
     return list(deps), depends
 
 
-@lru_cache(maxsize=4096)
+@cache  # one entry per task's depends logic; 4096 thrashed large DAGs
 def _compiled(logic: str) -> Any:
     from argosy.pipeline.expr import compile_expression
 

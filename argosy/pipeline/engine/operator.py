@@ -484,7 +484,7 @@ class Operator:
             self.mark(child, cstate.get("phase") or result.phase, cstate.get("message") or "")
             child.finished_at = cstate.get("finishedAt") or child.finished_at
         self.mark(node, result.phase, result.message or "")
-        for child in self.nodes.values():
+        for child in self.nodes.values() if node.children else ():  # only containerSet pods have Container nodes
             if child.type == "Container" and child.boundary_id == node.id and not child.fulfilled:
                 self.mark(child, node.phase if node.phase != SUCCEEDED else OMITTED, node.message or "")
         if result.finished_at:
