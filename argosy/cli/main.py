@@ -153,18 +153,9 @@ def lint(paths: tuple[str, ...], output: str, strict: bool) -> None:
 
 
 def _template_lookup(store: Any) -> Any:
-    from argosy.pipeline.model import ClusterWorkflowTemplate, WorkflowTemplate
+    from argosy.pipeline.actions import StoreTemplates
 
-    class Lookup:
-        def get_workflow_template(self, name: str) -> WorkflowTemplate | None:
-            doc = store.get_document("WorkflowTemplate", name, None)
-            return WorkflowTemplate.model_validate(doc) if doc else None
-
-        def get_cluster_workflow_template(self, name: str) -> ClusterWorkflowTemplate | None:
-            doc = store.get_document("ClusterWorkflowTemplate", name, None)
-            return ClusterWorkflowTemplate.model_validate(doc) if doc else None
-
-    return Lookup()
+    return StoreTemplates(store)
 
 
 # ---------------------------------------------------------------------------- submit
@@ -190,33 +181,11 @@ def _parse_params(params: tuple[str, ...], files: tuple[str, ...]) -> list[tuple
 
 
 def _apply_overrides(wf: dict[str, Any], params: list[tuple[str, str]], entrypoint: str | None, sa: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None) -> None:
-    spec = wf.setdefault("spec", {})
-    meta = wf.setdefault("metadata", {})
-    if entrypoint:
-        spec["entrypoint"] = entrypoint
-    if sa:
-        spec["serviceAccountName"] = sa
-    if name:
-        meta["name"] = name
-    if generate_name:
-        meta.pop("name", None)
-        meta["generateName"] = generate_name
-    for item in labels:
-        for part in item.split(","):
-            if "=" in part:
-                k, v = part.split("=", 1)
-                meta.setdefault("labels", {})[k] = v
-    if params:
-        args = spec.setdefault("arguments", {})
-        existing = args.setdefault("parameters", [])
-        for k, v in params:
-            for p in existing:
-                if p.get("name") == k:
-                    p["value"] = v
-                    p.pop("valueFrom", None)
-                    break
-            else:
-                existing.append({"name": k, "value": v})
+    """``argo submit`` flags (``-l k=v,k2=v2`` may repeat) via the one shared implementation."""
+    from argosy.pipeline.actions import apply_overrides
+
+    parsed = dict(part.split("=", 1) for item in labels for part in item.split(",") if "=" in part)
+    apply_overrides(wf, parameters=params, entrypoint=entrypoint, service_account=sa, labels=parsed, name=name, generate_name=generate_name)
 
 
 @cli.command()
