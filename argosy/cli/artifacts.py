@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,10 +14,11 @@ from argosy.errors import ArgosyError, ArtifactNotFound
 __all__ = ["artifacts", "cp", "iter_artifacts"]
 
 
-def _store() -> Any:
-    from argosy.pipeline.local import open_store
+def _store(namespace: str | None = None) -> Any:
+    """The same store as the other verbs (local, or the cluster's with ``--kubernetes``)."""
+    from argosy.cli.main import _store as store_of
 
-    return open_store(os.environ.get("ARGOSY_HOME"))
+    return store_of(namespace)
 
 
 def _pod_name(wf_name: str, node: dict[str, Any]) -> str:
@@ -90,7 +90,7 @@ def list_artifacts(name: str, namespace: str | None, output: str) -> None:
 
     from argosy.cli.tabwriter import tabwrite
 
-    record = _store().get_workflow(name, namespace)
+    record = _store(namespace).get_workflow(name, namespace)
     rows: list[dict[str, Any]] = []
     for node, io_kind, art in iter_artifacts(record):
         rows.append(
@@ -155,7 +155,7 @@ def get_artifact(name: str, node: str, artifact: str, dest: str | None, raw: boo
     from argosy.storage.archives import archive_format_from_spec
     from argosy.storage.transfer import load_artifact
 
-    store = _store()
+    store = _store(namespace)
     record = store.get_workflow(name, namespace)
     _node, _io, art = _find(record, node, artifact)
     if art.get("deleted"):
@@ -200,7 +200,7 @@ def cp(name: str, output_dir: str, artifact_name: str | None, template_name: str
     from argosy.storage.archives import archive_format_from_spec
     from argosy.storage.transfer import load_artifact
 
-    store = _store()
+    store = _store(namespace)
     record = store.get_workflow(name, namespace)
     manager = _manager(store, record)
     meta = record["metadata"]

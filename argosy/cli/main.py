@@ -1,4 +1,5 @@
-"""The ``argosy`` command line: Argo's CLI verbs and output, on the embedded local backend."""
+"""The ``argosy`` command line: Argo's CLI verbs and output, on the embedded local backend or, with
+``--kubernetes`` / ``--kubeconfig`` / ``--context`` (or ``ARGOSY_BACKEND=kubernetes``), on a cluster."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import yaml
 
 from argosy import __version__
 from argosy.errors import ArgosyError, LintError, WorkflowNotFound
+from argosy.pipeline.kube.cli import cluster_options
 
 __all__ = ["cli", "main"]
 
@@ -27,9 +29,17 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def _store() -> Any:
+def _store(namespace: str | None = None) -> Any:
+    """The local SQLite store, or the cluster's when the root options selected it.
+
+    ``namespace`` is the cluster store's default namespace (``-n``); the local store ignores it.
+    """
+    from argosy.pipeline.kube.cli import cluster_store_from_env
     from argosy.pipeline.local import open_store
 
+    cluster = cluster_store_from_env(namespace)
+    if cluster is not None:
+        return cluster
     return open_store(os.environ.get("ARGOSY_HOME"))
 
 
@@ -101,6 +111,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="argosy")
+@cluster_options
 def cli() -> None:
     """Run Argo Workflows locally, with artifacts; the same YAML runs on Kubernetes."""
 
@@ -120,7 +131,7 @@ def apply(files: tuple[str, ...], namespace: str | None) -> None:
     """Store ConfigMaps, Secrets, WorkflowTemplates ... as `kubectl apply -f` would."""
     from argosy.pipeline.loader import load_file
 
-    store = _store()
+    store = _store(namespace)
     for path in files:
         for loaded in load_file(path):
             doc = loaded.doc.to_dict()
@@ -207,11 +218,11 @@ def _apply_overrides(wf: dict[str, Any], params: list[tuple[str, str]], entrypoi
 @click.option("--foreground", is_flag=True, help="Run the engine in this process (no detached runner).")
 def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[str, ...], entrypoint: str | None, serviceaccount: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None, from_: str | None, wait: bool, watch: bool, log: bool, output: str | None, dry_run: bool, namespace: str | None, foreground: bool) -> None:
     """Submit workflow file(s) and optionally wait for them."""
+    from argosy.pipeline.actions import launch
     from argosy.pipeline.loader import load_file
-    from argosy.pipeline.local import run_workflow, spawn_runner
     from argosy.pipeline.model import Workflow
 
-    store = _store()
+    store = _store(namespace)
     workflows: list[dict[str, Any]] = []
     sources: list[str] = []
     if from_:
@@ -258,10 +269,7 @@ def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[s
     for record in created:
         wf_name = record["metadata"]["name"]
         ns = record["metadata"].get("namespace")
-        if foreground:
-            run_workflow(store, wf_name, ns)
-        else:
-            spawn_runner(store, wf_name, ns)
+        launch(store, wf_name, ns, foreground=foreground)
     for record in created:
         wf_name = record["metadata"]["name"]
         ns = record["metadata"].get("namespace")
@@ -297,6 +305,8 @@ def _check_images(wf: dict[str, Any], store: Any, source: str, namespace: str | 
     """
     from argosy.pipeline.config import load_config
 
+    if getattr(store, "is_cluster", False):  # images come from registries there, entrypoints with them
+        return
     spec = wf.get("spec") or {}
     templates = list(spec.get("templates") or [])
     ref = spec.get("workflowTemplateRef") or {}
@@ -382,11 +392,11 @@ def list_(running: bool, completed: bool, status_: tuple[str, ...], selector: st
     from argosy.cli.render import render_list
     from argosy.pipeline.local import detect_orphan
 
-    store = _store()
+    store = _store(namespace)
     phases = list(status_) or None
     if running:
         phases = ["Running", "Pending"]
-    records = [detect_orphan(store, r) for r in store.list_workflows(None if all_namespaces else namespace, phases=phases, label_selector=selector, prefix=prefix)]
+    records = [detect_orphan(store, r) for r in store.list_workflows(None if all_namespaces else namespace, **({"all_namespaces": all_namespaces} if getattr(store, "is_cluster", False) else {}), phases=phases, label_selector=selector, prefix=prefix)]
     if completed:
         records = [r for r in records if (r.get("status") or {}).get("phase") in TERMINAL]
     if output == "json":
@@ -405,7 +415,7 @@ def list_(running: bool, completed: bool, status_: tuple[str, ...], selector: st
 @click.option("-n", "--namespace", default=None)
 def get(name: str, output: str | None, no_utf8: bool, no_color: bool, namespace: str | None) -> None:
     """Show a workflow: header, status tree (as `argo get`)."""
-    store = _store()
+    store = _store(namespace)
     record = _load_record(store, name, namespace)
     if no_color:
         os.environ["NO_COLOR"] = "1"
@@ -466,7 +476,7 @@ def logs(name: str, pod: str | None, follow: bool, grep: str | None, container: 
     """Print the logs of a workflow's pods as `<pod>: <line>`."""
     import re
 
-    store = _store()
+    store = _store(namespace)
     record = _load_record(store, name, namespace)
     pattern = re.compile(grep) if grep else None
 
@@ -489,7 +499,7 @@ def wait_(names: tuple[str, ...], namespace: str | None) -> None:
     """Wait for workflows to finish."""
     from argosy.pipeline.status import parse_time
 
-    store = _store()
+    store = _store(namespace)
     code = 0
     for name in names:
         record = _wait(store, name, namespace)
@@ -507,7 +517,7 @@ def wait_(names: tuple[str, ...], namespace: str | None) -> None:
 @click.option("-n", "--namespace", default=None)
 def watch(name: str, namespace: str | None) -> None:
     """Watch a workflow until it completes."""
-    store = _store()
+    store = _store(namespace)
     record = _watch(store, name, namespace)
     _print_workflow(record, None)
 
@@ -515,14 +525,17 @@ def watch(name: str, namespace: str | None) -> None:
 # ---------------------------------------------------------------------------- control
 
 
-def _set_spec(name: str, namespace: str | None, verb: str, fn: Callable[[dict[str, Any]], None]) -> None:
-    store = _store()
-    record = _load_record(store, name, namespace)
-    if (record.get("status") or {}).get("phase") in TERMINAL and verb in ("stopped", "terminated", "suspended"):
-        base = {"stopped": "stop", "terminated": "terminate", "suspended": "suspend"}[verb]
-        _fail(f"cannot {base} completed workflow {record['metadata']['name']}")
-    store.modify_workflow(record["metadata"]["name"], fn, namespace=namespace)
-    click.echo(f"workflow {record['metadata']['name']} {verb}")
+def _act(names: tuple[str, ...], namespace: str | None, verb: str, action: Callable[[Any, str, str | None], Any]) -> None:
+    """Apply one of :mod:`argosy.pipeline.actions` to each named workflow: ``workflow NAME VERB``."""
+    store = _store(namespace)
+    for name in names:
+        try:
+            record = action(store, name, namespace)
+        except WorkflowNotFound:
+            raise
+        except ArgosyError as exc:  # refused (completed, not failed ...): Argo's one-line message
+            _fail(str(exc))
+        click.echo(f"workflow {record['metadata']['name']} {verb}")
 
 
 @cli.command()
@@ -530,8 +543,9 @@ def _set_spec(name: str, namespace: str | None, verb: str, fn: Callable[[dict[st
 @click.option("-n", "--namespace", default=None)
 def stop(names: tuple[str, ...], namespace: str | None) -> None:
     """Stop: no new steps start, running ones are stopped, exit handlers still run."""
-    for name in names:
-        _set_spec(name, namespace, "stopped", lambda r: r.setdefault("spec", {}).__setitem__("shutdown", "Stop"))
+    from argosy.pipeline import actions
+
+    _act(names, namespace, "stopped", lambda st, n, ns: actions.set_shutdown(st, n, "Stop", ns))
 
 
 @cli.command()
@@ -539,8 +553,9 @@ def stop(names: tuple[str, ...], namespace: str | None) -> None:
 @click.option("-n", "--namespace", default=None)
 def terminate(names: tuple[str, ...], namespace: str | None) -> None:
     """Terminate: stop everything at once, without exit handlers."""
-    for name in names:
-        _set_spec(name, namespace, "terminated", lambda r: r.setdefault("spec", {}).__setitem__("shutdown", "Terminate"))
+    from argosy.pipeline import actions
+
+    _act(names, namespace, "terminated", lambda st, n, ns: actions.set_shutdown(st, n, "Terminate", ns))
 
 
 @cli.command()
@@ -548,8 +563,9 @@ def terminate(names: tuple[str, ...], namespace: str | None) -> None:
 @click.option("-n", "--namespace", default=None)
 def suspend(names: tuple[str, ...], namespace: str | None) -> None:
     """Suspend a workflow (no new steps start until resumed)."""
-    for name in names:
-        _set_spec(name, namespace, "suspended", lambda r: r.setdefault("spec", {}).__setitem__("suspend", True))
+    from argosy.pipeline import actions
+
+    _act(names, namespace, "suspended", actions.suspend)
 
 
 @cli.command()
@@ -557,17 +573,9 @@ def suspend(names: tuple[str, ...], namespace: str | None) -> None:
 @click.option("-n", "--namespace", default=None)
 def resume(names: tuple[str, ...], namespace: str | None) -> None:
     """Resume a suspended workflow or its suspend steps."""
-    from argosy.pipeline.engine.runner import RESUME_ANNOTATION
-    from argosy.pipeline.status import format_time, now
+    from argosy.pipeline import actions
 
-    stamp = f"{format_time(now())}-{time.monotonic_ns()}"
-
-    def fn(r: dict[str, Any]) -> None:
-        r.setdefault("spec", {}).pop("suspend", None)
-        r.setdefault("metadata", {}).setdefault("annotations", {})[RESUME_ANNOTATION] = stamp
-
-    for name in names:
-        _set_spec(name, namespace, "resumed", fn)
+    _act(names, namespace, "resumed", actions.resume)
 
 
 @cli.command()
@@ -580,10 +588,11 @@ def resume(names: tuple[str, ...], namespace: str | None) -> None:
 @click.option("-n", "--namespace", default=None)
 def delete(names: tuple[str, ...], all_: bool, completed: bool, older: str | None, force: bool, dry_run: bool, namespace: str | None) -> None:
     """Delete workflows."""
+    from argosy.pipeline import actions
     from argosy.pipeline.engine.operator import duration_seconds
     from argosy.pipeline.status import now, parse_time
 
-    store = _store()
+    store = _store(namespace)
     targets: list[dict[str, Any]] = []
     for name in names:
         try:
@@ -609,11 +618,9 @@ def delete(names: tuple[str, ...], all_: bool, completed: bool, older: str | Non
         if dry_run:
             click.echo(f"Workflow '{wf_name}' deleted (dry-run)")
             continue
-        from argosy.gc.lifecycle import request_delete
-
-        outcome = request_delete(store, wf_name, namespace=rec["metadata"].get("namespace"), force=force)
+        outcome = actions.delete(store, wf_name, namespace=rec["metadata"].get("namespace"), force=force)
         click.echo(f"Workflow '{wf_name}' {outcome}")
-        if not outcome.startswith("deleted"):
+        if not outcome.startswith(("deleted", "deletion pending")):
             failed = True
     if failed:
         sys.exit(1)
@@ -627,26 +634,10 @@ def delete(names: tuple[str, ...], all_: bool, completed: bool, older: str | Non
 @click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
 def resubmit(name: str, params: tuple[str, ...], namespace: str | None, wait: bool, output: str | None) -> None:
     """Submit a new workflow with the same spec."""
-    from argosy.pipeline.local import spawn_runner
+    from argosy.pipeline import actions
 
-    store = _store()
-    old = store.get_workflow(name, namespace)
-    meta = old.get("metadata") or {}
-    new = {
-        "apiVersion": old.get("apiVersion", "argoproj.io/v1alpha1"),
-        "kind": "Workflow",
-        "metadata": {"generateName": f"{meta['name']}-", "labels": {k: v for k, v in (meta.get("labels") or {}).items() if not k.startswith("workflows.argoproj.io/")} or None, "namespace": meta.get("namespace")},
-        "spec": old.get("spec") or {},
-    }
-    new["metadata"] = {k: v for k, v in new["metadata"].items() if v}
-    new["metadata"].setdefault("labels", {})["workflows.argoproj.io/resubmitted-from-workflow"] = meta["name"]
-    new["spec"].pop("shutdown", None)
-    _apply_overrides(new, _parse_params(params, ()), None, None, (), None, None)
-    from argosy.gc.lifecycle import on_submit
-
-    on_submit(new, store)
-    record = store.create_workflow(new)
-    spawn_runner(store, record["metadata"]["name"], record["metadata"].get("namespace"))
+    store = _store(namespace)
+    record = actions.resubmit(store, name, parameters=_parse_params(params, ()), namespace=namespace)
     if wait:
         record = _wait(store, record["metadata"]["name"], namespace)
     _print_workflow(record, output)
@@ -659,15 +650,15 @@ def resubmit(name: str, params: tuple[str, ...], namespace: str | None, wait: bo
 @click.option("-o", "--output", type=click.Choice(["name", "json", "yaml", "wide"]), default=None)
 def retry(name: str, namespace: str | None, wait: bool, output: str | None) -> None:
     """Run a failed workflow again from its failed steps (successful steps are kept)."""
-    from argosy.pipeline.engine.retry import reset_failed
-    from argosy.pipeline.local import spawn_runner
+    from argosy.pipeline import actions
 
-    store = _store()
-    record = _load_record(store, name, namespace)
-    if (record.get("status") or {}).get("phase") not in ("Failed", "Error"):
-        _fail(f"workflow {record['metadata']['name']} is not failed or errored (phase {(record.get('status') or {}).get('phase')})")
-    store.modify_workflow(record["metadata"]["name"], reset_failed, namespace=namespace)
-    spawn_runner(store, record["metadata"]["name"], namespace)
+    store = _store(namespace)
+    try:
+        record = actions.retry(store, name, namespace)
+    except WorkflowNotFound:
+        raise
+    except ArgosyError as exc:
+        _fail(str(exc))
     record = _wait(store, record["metadata"]["name"], namespace) if wait else store.get_workflow(record["metadata"]["name"], namespace)
     _print_workflow(record, output)
 

@@ -226,7 +226,7 @@ def _ns(wf: dict[str, Any]) -> str:
     return str((wf.get("metadata") or {}).get("namespace") or "default")
 
 
-def _own_tasks(store: Any, wf: dict[str, Any]) -> list[dict[str, Any]]:
+def own_tasks(store: Any, wf: dict[str, Any]) -> list[dict[str, Any]]:
     meta = wf.get("metadata") or {}
     return [
         t for t in store.list_gc_tasks(meta.get("name"))
@@ -234,13 +234,13 @@ def _own_tasks(store: Any, wf: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _has_results(task: dict[str, Any]) -> bool:
+def has_results(task: dict[str, Any]) -> bool:
     return "artifactResultsByNode" in (task.get("status") or {})
 
 
-def _task_ok(task: dict[str, Any]) -> bool:
+def task_ok(task: dict[str, Any]) -> bool:
     results = list(task_results(task))
-    return _has_results(task) and all(r.get("success") for _, _, r in results)
+    return has_results(task) and all(r.get("success") for _, _, r in results)
 
 
 def _stopped(store: Any, wf: dict[str, Any]) -> bool:
@@ -255,7 +255,7 @@ def _stopped(store: Any, wf: dict[str, Any]) -> bool:
     return info is None or not info.alive
 
 
-def _upsert_condition(status: dict[str, Any], message: str) -> None:
+def upsert_condition(status: dict[str, Any], message: str) -> None:
     conditions = [c for c in status.get("conditions") or [] if c.get("type") != CONDITION_TYPE]
     conditions.append({"type": CONDITION_TYPE, "status": "True", "message": message})
     status["conditions"] = conditions
@@ -324,7 +324,7 @@ def _run_workers(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]]) ->
 # ------------------------------------------------------------------------------ reconcile
 
 
-def _create_tasks(store: Any, wf: dict[str, Any], repo: dict[str, Any], exec_spec: dict[str, Any],
+def create_tasks(store: Any, wf: dict[str, Any], repo: dict[str, Any], exec_spec: dict[str, Any],
                   report: GCReport) -> dict[str, Any]:
     for strategy in strategies_ready(wf):
         todo = collectable(artifact_refs(wf, repo, exec_spec), strategy)
@@ -343,7 +343,7 @@ def _create_tasks(store: Any, wf: dict[str, Any], repo: dict[str, Any], exec_spe
     return wf
 
 
-def _apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
+def apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
                    runs: dict[str, tuple[int, str]], report: GCReport) -> dict[str, Any]:
     events: list[tuple[str, str, str]] = []
     others: list[tuple[str, Any, str]] = []  # events for the workflows that keep a shared object alive
@@ -366,7 +366,7 @@ def _apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
             if (code != 0 and not any(True for _ in task_results(task))) or code not in (0, 1):
                 msg = (f"Artifact Garbage Collection failed for strategy {strategy}, pod {pod} exited with "
                        f"non-zero exit code: check pod logs for more information (log: {log_path})")
-                _upsert_condition(status, msg)
+                upsert_condition(status, msg)
                 events.append(("Warning", EVENT_REASON, msg))
                 outcome.setdefault("failed", {})[pod] = msg
             reported = False
@@ -391,7 +391,7 @@ def _apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
                             outcome.setdefault("deleted", []).append(label)
                 if result.get("error"):
                     err = str(result["error"])
-                    _upsert_condition(status, f"{err} (artifactGCTask: {tname})")
+                    upsert_condition(status, f"{err} (artifactGCTask: {tname})")
                     outcome.setdefault("failed", {})[label] = err
                     if not reported:  # one event per task, as Argo, to avoid flooding
                         reported = True
@@ -411,12 +411,12 @@ def _apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
             store.add_event(other, "Normal", SKIPPED_REASON, message, namespace=other_ns)
     for task in tasks:
         code = runs.get(task["metadata"]["name"], (0, ""))[0]
-        if code == 0 and _task_ok(task):  # failed tasks stay for inspection and `argosy gc retry`
+        if code == 0 and task_ok(task):  # failed tasks stay for inspection and `argosy gc retry`
             store.delete_gc_task(task["metadata"]["name"])
     return wf
 
 
-def _may_release(wf: dict[str, Any], repo: dict[str, Any], exec_spec: dict[str, Any], tasks_left: bool) -> bool:
+def may_release(wf: dict[str, Any], repo: dict[str, Any], exec_spec: dict[str, Any], tasks_left: bool) -> bool:
     """Every collectable artifact is gone (or released); with forceFinalizerRemoval, GC at least ran for each."""
     owed = pending(artifact_refs(wf, repo, exec_spec))
     if not owed:
@@ -447,23 +447,23 @@ def _reconcile_locked(store: Any, name: str, namespace: str | None) -> GCReport:
         repo = repository_spec(store, wf)
     except ArgosyError as exc:
         report.error = f"cannot resolve the artifact repository: {exc}"
-        wf = _modify(store, wf, lambda r: _upsert_condition(r.setdefault("status", {}), report.error or ""))
+        wf = _modify(store, wf, lambda r: upsert_condition(r.setdefault("status", {}), report.error or ""))
         store.add_event(name, "Warning", EVENT_REASON, f"Artifact Garbage Collection failed, err:{report.error}",
                         namespace=ns)
         return report
-    wf = _create_tasks(store, wf, repo, exec_spec, report)
+    wf = create_tasks(store, wf, repo, exec_spec, report)
     recouped = gc_status(wf).get("podsRecouped") or {}
-    open_tasks = [t for t in _own_tasks(store, wf) if not recouped.get(pod_name_of(t))]
-    to_run = [t for t in open_tasks if not _has_results(t)]
+    open_tasks = [t for t in own_tasks(store, wf) if not recouped.get(pod_name_of(t))]
+    to_run = [t for t in open_tasks if not has_results(t)]
     runs = _run_workers(store, wf, to_run) if to_run else {}
     report.tasks_run = sorted(runs)
     names = {t["metadata"]["name"] for t in open_tasks}
-    fresh = [t for t in _own_tasks(store, wf) if t["metadata"]["name"] in names]
+    fresh = [t for t in own_tasks(store, wf) if t["metadata"]["name"] in names]
     if fresh:
-        wf = _apply_results(store, wf, fresh, runs, report)
+        wf = apply_results(store, wf, fresh, runs, report)
     recouped = gc_status(wf).get("podsRecouped") or {}
-    tasks_left = any(not recouped.get(pod_name_of(t)) for t in _own_tasks(store, wf))
-    if _may_release(wf, repo, exec_spec, tasks_left):
+    tasks_left = any(not recouped.get(pod_name_of(t)) for t in own_tasks(store, wf))
+    if may_release(wf, repo, exec_spec, tasks_left):
 
         def release(rec: dict[str, Any]) -> None:
             fz.remove_finalizer(rec)
@@ -581,7 +581,7 @@ def retry(store: Any, name: str, namespace: str | None = None) -> GCReport:
     ns = _ns(store.get_workflow(name, namespace))
     with _gc_lock(store, name, ns):
         wf = store.get_workflow(name, ns)
-        failed = [t for t in _own_tasks(store, wf) if not _task_ok(t)]
+        failed = [t for t in own_tasks(store, wf) if not task_ok(t)]
         pods = {pod_name_of(t) for t in failed}
         for task in failed:
             store.delete_gc_task(task["metadata"]["name"])

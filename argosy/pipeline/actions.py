@@ -2,7 +2,10 @@
 in one place, so the CLI, the HTTP server and the Python client behave the same.
 
 Each action edits the workflow record through the store; a running workflow's runner process
-picks the change up between passes (``argosy.pipeline.engine.runner``).
+picks the change up between passes (``argosy.pipeline.engine.runner``). The store is the local
+SQLite one or a cluster's (:class:`argosy.pipeline.kube.store.KubeStore`, ``store.is_cluster``):
+on a cluster the controller runs workflows, so nothing is started here (unless ``foreground``)
+and deletion goes through the API server's finalizers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ __all__ = [
     "TERMINAL",
     "apply_overrides",
     "delete",
+    "is_cluster",
+    "launch",
     "resubmit",
     "resume",
     "retry",
@@ -110,22 +115,46 @@ def validate(store: Any, wf: dict[str, Any]) -> Workflow:
     return model
 
 
+def is_cluster(store: Any) -> bool:
+    """Whether ``store`` is a cluster's (workflows are Workflow objects run by the controller)."""
+    return bool(getattr(store, "is_cluster", False))
+
+
+def launch(store: Any, name: str, namespace: str | None = None, *, foreground: bool = False) -> dict[str, Any] | None:
+    """Get a stored workflow running: a detached runner process locally, the controller on a cluster.
+
+    ``foreground`` runs the engine in this process until the workflow ends and returns its record
+    (on a cluster: pods on the cluster, engine here, for development without a controller).
+    """
+    from argosy.pipeline.local import run_workflow, spawn_runner
+
+    if is_cluster(store):
+        if not foreground:
+            return None
+        from argosy.pipeline.kube.cli import run_in_cluster
+
+        return run_in_cluster(store, name, namespace)
+    if foreground:
+        return run_workflow(store, name, namespace)  # type: ignore[no-any-return]
+    spawn_runner(store, name, namespace)
+    return None
+
+
 def submit(store: Any, wf: dict[str, Any], *, start: bool = True, foreground: bool = False) -> dict[str, Any]:
     """Validate, decide the artifact-GC finalizer, store, and start the workflow."""
     from argosy.gc.lifecycle import on_submit
-    from argosy.pipeline.local import run_workflow, spawn_runner
 
     doc = dict(wf)
     doc.pop("status", None)
     validate(store, doc)
     on_submit(doc, store)
-    record = store.create_workflow(doc)
+    record: dict[str, Any] = store.create_workflow(doc)
     meta = record["metadata"]
-    if foreground:
-        return run_workflow(store, meta["name"], meta.get("namespace"))
-    if start:
-        spawn_runner(store, meta["name"], meta.get("namespace"))
-    return record  # type: ignore[no-any-return]
+    if foreground or start:
+        ran = launch(store, meta["name"], meta.get("namespace"), foreground=foreground)
+        if ran is not None:
+            return ran
+    return record
 
 
 def _record(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
@@ -167,14 +196,14 @@ def resume(store: Any, name: str, namespace: str | None = None) -> dict[str, Any
 def retry(store: Any, name: str, namespace: str | None = None) -> dict[str, Any]:
     """Run a failed workflow again from its failed steps; successful steps are kept."""
     from argosy.pipeline.engine.retry import reset_failed
-    from argosy.pipeline.local import spawn_runner
 
     record = _record(store, name, namespace)
     phase = (record.get("status") or {}).get("phase")
     if phase not in ("Failed", "Error"):
         raise ArgosyError(f"workflow {record['metadata']['name']} is not failed or errored (phase {phase})")
+    # on a cluster the controller's executor deletes the reset nodes' old pods before re-running them
     record = store.modify_workflow(record["metadata"]["name"], reset_failed, namespace=namespace)
-    spawn_runner(store, record["metadata"]["name"], namespace)
+    launch(store, record["metadata"]["name"], namespace)
     return record  # type: ignore[no-any-return]
 
 
@@ -199,7 +228,13 @@ def resubmit(store: Any, name: str, *, parameters: Iterable[tuple[str, Any]] = (
 
 
 def delete(store: Any, name: str, *, namespace: str | None = None, force: bool = False) -> str:
-    """Delete through the artifact-GC finalizer path; the outcome text starts with ``deleted`` on success."""
+    """Delete through the artifact-GC finalizer path; the outcome text starts with ``deleted`` on success
+    (on a cluster a deletion the controller still holds for GC says ``deletion pending``)."""
     from argosy.gc.lifecycle import request_delete
+
+    if is_cluster(store):
+        from argosy.pipeline.kube.cli import cluster_delete
+
+        return cluster_delete(store, name, namespace, force=force)
 
     return request_delete(store, name, namespace=namespace, force=force)

@@ -130,7 +130,12 @@ def spawn_runner(store: Store, name: str, namespace: str | None = None) -> int:
 
 
 def detect_orphan(store: Store, record: dict[str, Any]) -> dict[str, Any]:
-    """A Running workflow whose runner process died becomes Error with a message that says why."""
+    """A Running workflow whose runner process died becomes Error with a message that says why.
+
+    Cluster workflows are left alone: their controller, not a local process, runs them.
+    """
+    if getattr(store, "is_cluster", False):
+        return record
     status = record.get("status") or {}
     if status.get("phase") not in (None, "", "Pending", "Running"):
         return record

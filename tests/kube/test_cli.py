@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from typing import Any
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from argosy.errors import WorkflowNotFound
 from argosy.pipeline.kube.cli import (
     cluster_delete,
     cluster_options,
@@ -78,3 +81,85 @@ def test_run_in_cluster_without_a_controller(kube_pods: Any, store: Any) -> None
     assert final is not None and final["status"]["phase"] == "Succeeded"
     node = next(iter(final["status"]["nodes"].values()))
     assert node["outputs"]["result"] == "from script"
+
+
+def _argosy(kubeconfig: Any, *args: str) -> Any:
+    """The real ``argosy`` command line (root options first), as a user types it."""
+    from argosy.cli.main import cli
+
+    return CliRunner().invoke(cli, ["--kubeconfig", str(kubeconfig), *args])
+
+
+def test_the_argosy_cli_drives_a_cluster(kube_pods: Any, store: Any, start_controller: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """submit / list / get / logs / delete with ``--kubeconfig``: Workflow objects, the controller runs them."""
+    from .conftest import wait_done
+
+    monkeypatch.setenv("ARGOSY_HOME", str(tmp_path / "local-home"))  # must stay untouched
+    start_controller()
+    cfg = kube_pods.kubeconfig(namespace="default")
+    path = tmp_path / "wf.yaml"
+    path.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: cli-}\n"
+        "spec:\n  entrypoint: m\n  templates:\n  - name: m\n    container: {image: alpine, command: [sh, -c, 'echo hello from the cluster']}\n"
+    )
+    submitted = _argosy(cfg, "submit", str(path), "-n", "default", "-o", "name")
+    assert submitted.exit_code == 0, submitted.output
+    name = submitted.output.strip()
+    assert store.get_workflow(name)["metadata"]["labels"]["workflows.argoproj.io/controller-instanceid"] == "argosy"
+    wait_done(kube_pods, store, name)
+
+    listed = _argosy(cfg, "list", "-n", "default")
+    assert listed.exit_code == 0 and re.search(rf"^{name}\s+Succeeded", listed.output, re.M), listed.output
+    got = _argosy(cfg, "get", name, "-n", "default")
+    assert got.exit_code == 0 and re.search(r"^Status:\s+Succeeded$", got.output, re.M), got.output
+    logs = _argosy(cfg, "logs", name, "-n", "default")
+    assert logs.output == f"{name}: hello from the cluster\n"
+    assert not (tmp_path / "local-home").exists()  # nothing went to the local store
+
+    deleted = _argosy(cfg, "delete", name, "-n", "default")
+    assert deleted.exit_code == 0 and deleted.output == f"Workflow '{name}' deleted\n"
+    with pytest.raises(KeyError):
+        store.get_workflow(name)
+    missing = _argosy(cfg, "get", name, "-n", "default")
+    assert isinstance(missing.exception, WorkflowNotFound) and str(missing.exception) == f'workflows.argoproj.io "{name}" not found'
+
+
+def test_cluster_retry_leaves_the_run_to_the_controller(kube_pods: Any, store: Any, start_controller: Any, tmp_path: Any) -> None:
+    """``argosy retry`` on a cluster resets the failed nodes; the controller (not a local runner) re-runs them."""
+    import socket
+    import threading
+
+    from .conftest import wait_done
+
+    server = socket.create_server(("127.0.0.1", 0))  # says "fail" to the first run only
+    runs: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            runs.append(1)
+            conn.sendall(b"fail" if len(runs) == 1 else b"pass")
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    code = (f"import socket, sys; s = socket.create_connection(('127.0.0.1', {server.getsockname()[1]})); "
+            "sys.exit(3 if s.recv(4) == b'fail' else 0)")
+    start_controller()
+    cfg = kube_pods.kubeconfig(namespace="default")
+    path = tmp_path / "wf.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "retry-"},
+        "spec": {"entrypoint": "m", "templates": [{"name": "m", "container": {"image": "python", "command": [sys.executable, "-c", code]}}]},
+    }))
+    name = _argosy(cfg, "submit", str(path), "-o", "name").output.strip()
+    assert wait_done(kube_pods, store, name)["status"]["phase"] == "Failed"
+    retried = _argosy(cfg, "retry", name)
+    assert retried.exit_code == 0, retried.output
+    assert wait_done(kube_pods, store, name)["status"]["phase"] == "Succeeded"
+    again = _argosy(cfg, "retry", name)
+    assert again.exit_code == 1 and "is not failed or errored" in again.output
+    assert len(runs) == 2
+    server.close()

@@ -22,7 +22,7 @@ from argosy.pipeline.executors.base import Executor, PodRequest, PodResult
 from argosy.pipeline.model import Artifact, Outputs, Parameter, Template
 from argosy.pipeline.status import format_time, now
 
-__all__ = ["ArtifactService", "LocalExecutor", "command_for"]
+__all__ = ["ArtifactService", "LocalExecutor", "collect_outputs", "command_for"]
 
 SCRIPT_PATH = "/argo/staging/script"
 MAX_RESULT = 256 * 1024
@@ -204,7 +204,7 @@ class LocalExecutor(Executor):
                     proc.kill()
             res = proc.wait()
             # wait: outputs (also when main failed)
-            outputs, problems = self._collect_outputs(req, tmpl, fs, stdout_path, res.exit_code, log)
+            outputs, problems = collect_outputs(self.artifacts, req, tmpl, fs, stdout_path, res.exit_code, log)
             if running is not None and running.kill_message:
                 return PodResult(req.pod_name, req.node_id, "Failed", running.kill_message, outputs, format_time(res.started_at), format_time(res.finished_at))
             if res.timed_out:
@@ -274,7 +274,7 @@ class LocalExecutor(Executor):
                         shutil.copyfileobj(src, dst)
         failed = [n for n, st in states.items() if st.get("phase") in ("Failed", "Error")]
         exit_code = int(states.get("main", {}).get("exitCode") or 0)
-        outputs, problems = self._collect_outputs(req, tmpl, fs, main_stdout or (step_dir / "stdout.none"), exit_code, log)
+        outputs, problems = collect_outputs(self.artifacts, req, tmpl, fs, main_stdout or (step_dir / "stdout.none"), exit_code, log)
         if main_stdout is None:
             outputs.result = None
         if failed:
@@ -330,79 +330,88 @@ class LocalExecutor(Executor):
                     env[item.name] = value
         return env
 
-    def _collect_outputs(self, req: PodRequest, tmpl: Template, fs: Any, stdout_path: Path, exit_code: int, log: Path) -> tuple[Outputs, list[str]]:
-        outputs = Outputs(exit_code=str(exit_code))
-        problems: list[str] = []
-        if req.include_result:
-            outputs.result = _read_result(stdout_path)
-        declared = tmpl.outputs
-        if declared is not None:
-            params = []
-            for p in declared.parameters or []:
-                vf = p.value_from
-                value: str | None = None
-                if vf is not None and vf.path:
-                    try:
-                        src = fs.read_path(vf.path)
-                        value = src.read_text(errors="replace") if src.is_file() else None
-                    except OSError:
-                        value = None
-                    if value is not None and value.endswith("\n"):
-                        value = value[:-1]
-                    if value is None:
-                        if vf.default is not None:
-                            value = vf.default
-                        else:
-                            problems.append(f"failed to get output parameter '{p.name}': open {vf.path}: no such file or directory")
-                            continue
-                elif vf is not None and vf.default is not None:
-                    value = vf.default
-                elif p.value is not None:
-                    value = p.value
-                if value is not None:
-                    params.append(_out_param(p.name, value, p.global_name))
-            if params:
-                outputs.parameters = params
-            arts = []
-            for art in declared.artifacts or []:
-                if not art.path:
-                    continue
+
+def collect_outputs(artifacts: Any, req: PodRequest, tmpl: Template, fs: Any, stdout_path: Path, exit_code: int, log: Path) -> tuple[Outputs, list[str]]:
+    """A finished main container's outputs: exit code, ``result``, parameters, artifacts, logs.
+
+    ``fs`` maps the template's paths to where main left them (``read_path``); ``artifacts`` is the
+    ArtifactManager that saves them (or None). Shared by the local executor and the pod's ``wait``
+    container; returns the outputs and one message per problem (the node fails with them).
+    """
+    outputs = Outputs(exit_code=str(exit_code))
+    problems: list[str] = []
+    if req.include_result:
+        outputs.result = _read_result(stdout_path)
+    declared = tmpl.outputs
+    if declared is not None:
+        params = []
+        for p in declared.parameters or []:
+            vf = p.value_from
+            value: str | None = None
+            if vf is not None and vf.path:
                 try:
-                    src = fs.read_path(art.path)
+                    src = fs.read_path(vf.path)
+                    value = src.read_text(errors="replace") if src.is_file() else None
                 except OSError:
-                    src = None
-                if src is None or not (src.exists() or src.is_symlink()):
-                    if art.optional:
+                    value = None
+                if value is not None and value.endswith("\n"):
+                    value = value[:-1]
+                if value is None:
+                    if vf.default is not None:
+                        value = vf.default
+                    else:
+                        problems.append(f"failed to get output parameter '{p.name}': open {vf.path}: no such file or directory")
                         continue
-                    problems.append(f"output artifact '{art.name}': {art.path}: no such file or directory")
-                    continue
-                if self.artifacts is None:
-                    problems.append(f"output artifact '{art.name}': no artifact repository configured")
-                    continue
-                try:
-                    saved = self.artifacts.save_output(art, src, req.output_key_prefix, req)
-                except ArgosyError as exc:
-                    problems.append(f"failed to save output artifact '{art.name}': {exc}")
-                    continue
-                if saved is not None:
-                    arts.append(saved)
-            if req.archive_logs and self.artifacts is not None and log.exists():
-                try:
-                    saved_log = self.artifacts.save_log(log, req.output_key_prefix, req)
-                    if saved_log is not None:
-                        arts.append(saved_log)
-                except ArgosyError as exc:
-                    problems.append(f"failed to save main-logs: {exc}")
-            if arts:
-                outputs.artifacts = arts
-        elif req.archive_logs and self.artifacts is not None and log.exists():
+            elif vf is not None and vf.default is not None:
+                value = vf.default
+            elif p.value is not None:
+                value = p.value
+            if value is not None:
+                params.append(_out_param(p.name, value, p.global_name))
+        if params:
+            outputs.parameters = params
+        arts = []
+        for art in declared.artifacts or []:
+            if not art.path:
+                continue
             try:
-                saved_log = self.artifacts.save_log(log, req.output_key_prefix, req)
+                src = fs.read_path(art.path)
+            except OSError:
+                src = None
+            if src is None or not (src.exists() or src.is_symlink()):
+                if art.optional:
+                    continue
+                problems.append(f"output artifact '{art.name}': {art.path}: no such file or directory")
+                continue
+            if artifacts is None:
+                problems.append(f"output artifact '{art.name}': no artifact repository configured")
+                continue
+            try:
+                saved = artifacts.save_output(art, src, req.output_key_prefix, req)
+            except ArgosyError as exc:
+                problems.append(f"failed to save output artifact '{art.name}': {exc}")
+                continue
+            if saved is not None:
+                arts.append(saved)
+        if req.archive_logs and artifacts is not None and log.exists():
+            try:
+                saved_log = artifacts.save_log(log, req.output_key_prefix, req)
                 if saved_log is not None:
-                    outputs.artifacts = [saved_log]
+                    arts.append(saved_log)
             except ArgosyError as exc:
                 problems.append(f"failed to save main-logs: {exc}")
-        return outputs, problems
+        if arts:
+            outputs.artifacts = arts
+    elif req.archive_logs and artifacts is not None and log.exists():
+        try:
+            saved_log = artifacts.save_log(log, req.output_key_prefix, req)
+            if saved_log is not None:
+                outputs.artifacts = [saved_log]
+        except ArgosyError as exc:
+            problems.append(f"failed to save main-logs: {exc}")
+    return outputs, problems
+
+
 
 
 def _make_empty_dirs(req: PodRequest, fs: Any) -> None:

@@ -306,20 +306,11 @@ class _CopiedOutputs:
         return self.where.get(path, Path("/nonexistent/argosy") / path.lstrip("/"))
 
 
-@dataclass
-class _Holder:
-    """Stands in for the local executor's ``self`` so its output collection is shared, not copied."""
-
-    artifacts: Any
-
-
 def collect_outputs(env: PodEnv, artifacts: Any, fs: Any, stdout: Path, exit_code: int, log: Path) -> tuple[Outputs, list[str]]:
     """The local executor's output collection (parameters, result, artifacts, logs) over main's copied files."""
-    from argosy.pipeline.executors.local import LocalExecutor
+    from argosy.pipeline.executors.local import collect_outputs as collect
 
-    holder = cast(Any, _Holder(artifacts))
-    outputs, problems = LocalExecutor._collect_outputs(holder, env.request(), env.template, fs, stdout, exit_code, log)
-    return outputs, problems
+    return collect(artifacts, env.request(), env.template, fs, stdout, exit_code, log)
 
 
 def _api() -> Any:

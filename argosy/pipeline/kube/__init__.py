@@ -9,17 +9,20 @@ The executor is :mod:`argosy.pipeline.executors.kubernetes`; what runs inside po
 
 from __future__ import annotations
 
-from argosy.pipeline.kube.client import (
-    Conflict,
-    Forbidden,
-    Gone,
-    Invalid,
-    KubeApiError,
-    KubeClient,
-    KubeError,
-    NotFound,
-    ResourceType,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from argosy.pipeline.kube.client import (
+        Conflict,
+        Forbidden,
+        Gone,
+        Invalid,
+        KubeApiError,
+        KubeClient,
+        KubeError,
+        NotFound,
+        ResourceType,
+    )
 
 __all__ = [
     "Conflict",
@@ -32,3 +35,12 @@ __all__ = [
     "NotFound",
     "ResourceType",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The client's names, imported on first use (the CLI imports ``kube.cli`` on every start)."""
+    if name in __all__:
+        from argosy.pipeline.kube import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -146,12 +146,12 @@ def reconcile_gc(store: Any, api: KubeClient, name: str, namespace: str, setting
         repo = repository_spec(documents or store, wf)
     except ArgosyError as exc:
         report.error = f"cannot resolve the artifact repository: {exc}"
-        store.modify_workflow(name, lambda r: lc._upsert_condition(r.setdefault("status", {}), report.error or ""), namespace)
+        store.modify_workflow(name, lambda r: lc.upsert_condition(r.setdefault("status", {}), report.error or ""), namespace)
         store.add_event(name, "Warning", lc.EVENT_REASON, f"Artifact Garbage Collection failed, err:{report.error}", namespace=namespace)
         return report
-    wf = lc._create_tasks(store, wf, repo, exec_spec, report)
+    wf = lc.create_tasks(store, wf, repo, exec_spec, report)
     recouped = gc_status(wf).get("podsRecouped") or {}
-    open_tasks = [t for t in lc._own_tasks(store, wf) if not recouped.get(pod_name_of(t))]
+    open_tasks = [t for t in lc.own_tasks(store, wf) if not recouped.get(pod_name_of(t))]
     pods_rt = resource_type("Pod")
     runs: dict[str, tuple[int, str]] = {}
     wf_gc = workflow_gc(wf, exec_spec)
@@ -162,8 +162,8 @@ def reconcile_gc(store: Any, api: KubeClient, name: str, namespace: str, setting
         except NotFound:
             pod = None
         if pod is None:
-            if lc._has_results(task):
-                ok = lc._task_ok(task)
+            if lc.has_results(task):
+                ok = lc.task_ok(task)
                 runs[task["metadata"]["name"]] = (0 if ok else 1, f"pod {pod_name} (gone)")
                 continue
             sa, labels, annotations = task_access(wf, task, exec_spec)
@@ -184,16 +184,16 @@ def reconcile_gc(store: Any, api: KubeClient, name: str, namespace: str, setting
         runs[task["metadata"]["name"]] = (code, f"kubectl logs -n {namespace} {pod_name}")
     if runs:
         names = set(runs)
-        fresh = [t for t in lc._own_tasks(store, wf) if t["metadata"]["name"] in names]
-        wf = lc._apply_results(store, wf, fresh, runs, report)
+        fresh = [t for t in lc.own_tasks(store, wf) if t["metadata"]["name"] in names]
+        wf = lc.apply_results(store, wf, fresh, runs, report)
         for task in fresh:
             code = runs[task["metadata"]["name"]][0]
-            if code == 0 and lc._task_ok(task):  # failed pods stay for their logs
+            if code == 0 and lc.task_ok(task):  # failed pods stay for their logs
                 with contextlib.suppress(KubeApiError):
                     api.delete(pods_rt, pod_name_of(task), namespace, missing_ok=True)
     recouped = gc_status(wf).get("podsRecouped") or {}
-    tasks_left = any(not recouped.get(pod_name_of(t)) for t in lc._own_tasks(store, wf))
-    if lc._may_release(wf, repo, exec_spec, tasks_left):
+    tasks_left = any(not recouped.get(pod_name_of(t)) for t in lc.own_tasks(store, wf))
+    if lc.may_release(wf, repo, exec_spec, tasks_left):
         store.modify_workflow(name, fz.remove_finalizer, namespace)
         report.finalizer_removed = True
     return report
