@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from argosy.errors import ArgosyError, GCError
-from argosy.gc.strategy import ArtifactRef, Strategy, artifact_refs, location, sharing
+from argosy.gc.strategy import ArtifactRef, SharingIndex, Strategy, artifact_refs, location
 from argosy.gc.tasks import owner, repository_spec
 
 __all__ = ["DELETE_NOT_SUPPORTED", "main", "run_task", "run_tasks"]
@@ -118,7 +118,7 @@ def _plan(store: Any, task: dict[str, Any], log: Log) -> _Plan:
                 ref = ArtifactRef(wf_name, namespace, wf_uid, str(node_id), str(name), Strategy.NEVER, *loc)
                 batch.append(ref)
             own.append((str(node_id), art, repo, ref))
-    references = _references(store, first_repo)
+    shared = SharingIndex(_references(store, first_repo), batch)
     managers: dict[str, Any] = {}
     for node_id, art, repo, ref in own:
         name = art["name"]
@@ -129,7 +129,7 @@ def _plan(store: Any, task: dict[str, Any], log: Log) -> _Plan:
             kind = next((k for k in _UNSUPPORTED if art.get(k)), "unknown")
             plan.set(node_id, name, f"{DELETE_NOT_SUPPORTED} ({kind} artifact '{name}')")
             continue
-        holder = sharing(ref, references, batch)
+        holder = shared.holder(ref)
         if holder is not None:
             reason = f"key '{ref.key}' is also used by {holder.describe()}"
             log(f"kept {name} (node {node_id}): {reason}")

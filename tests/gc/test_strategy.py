@@ -10,8 +10,10 @@ import pytest
 from argosy.gc import lifecycle
 from argosy.gc.strategy import (
     ArtifactRef,
+    SharingIndex,
     Strategy,
     artifact_refs,
+    blocks_deletion,
     collectable,
     conflicts,
     declares_gc,
@@ -212,6 +214,32 @@ def test_sharing(other: ArtifactRef, blocks: bool) -> None:
     target = ref("k")
     assert (sharing(target, [other]) is other) is blocks
     assert sharing(target, [other], batch=[other]) is None  # deleted together in one task
+
+
+def _linear_sharing(target: ArtifactRef, others: list[ArtifactRef], batch: list[ArtifactRef]) -> ArtifactRef | None:
+    """The original quadratic definition, kept as the oracle for the index."""
+    skip = {r.ident for r in batch} | {target.ident}
+    return next((o for o in others if o.ident not in skip and blocks_deletion(o) and conflicts(target, o)), None)
+
+
+def test_sharing_index_agrees_with_a_linear_scan() -> None:
+    import random
+
+    rnd = random.Random(9)
+    keys = ["", "/x", "a", "a/b", "a/b/c", "a/bc", "a//b", "b", "b/a", "ab", "a/b/c/d"]
+    refs = [
+        ref(rnd.choice(keys), wf_name=f"w{i % 7}", is_dir=rnd.random() < 0.4, repo=rnd.choice("rs"),
+            deleted=rnd.random() < 0.1, deleting=rnd.random() < 0.1,
+            strategy=rnd.choice([C, N]), is_input=rnd.random() < 0.1)
+        for i in range(300)
+    ]
+    for i, r in enumerate(refs):  # distinct idents apart from deliberate duplicates
+        object.__setattr__(r, "node_id", f"n{i % 150}")
+    batch = [r for r in refs if r.workflow == "w3"]
+    index = SharingIndex(refs, batch)
+    for target in refs:
+        assert index.holder(target) is _linear_sharing(target, refs, batch)
+        assert sharing(target, refs) is _linear_sharing(target, refs, [])
 
 
 def test_gc_pod_name_hashes_service_account_and_sorted_metadata() -> None:
