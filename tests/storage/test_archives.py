@@ -441,3 +441,34 @@ def test_big_file_streams_across_buffers(tmp_path: Path) -> None:
         unpack(io.BytesIO(packed(src, ArchiveFormat(kind))), dest, ArchiveFormat(kind))  # type: ignore[arg-type]
         assert dest.read_bytes() == src.read_bytes()
     shutil.rmtree(tmp_path / "out-tar", ignore_errors=True)
+
+
+@pytest.mark.parametrize("threads", ["0", "2"])
+def test_multithreaded_zstd_is_one_standard_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+    """Worker threads (one per core) still write a standard zstd stream: the zstd CLI and we read it."""
+    monkeypatch.setenv("ARGOSY_ZSTD_THREADS", threads)
+    src = tmp_path / "big.json"
+    with src.open("wb") as f:
+        for i in range(60_000):  # ~3 MB, several zstd jobs
+            f.write(b'{"i": %d, "v": "%s"}\n' % (i, os.urandom(16).hex().encode()))
+    data = packed(src, ArchiveFormat("zstd", 3))
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(data)[:512].startswith(b"big.json")
+    if shutil.which("zstd"):
+        tar_bytes = subprocess.run(["zstd", "-q", "-dc"], input=data, capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tf:
+            assert tf.extractfile("big.json").read() == src.read_bytes()  # type: ignore[union-attr]
+    unpack(io.BytesIO(data), tmp_path / "out", ArchiveFormat("zstd"))
+    assert (tmp_path / "out").read_bytes() == src.read_bytes()
+
+
+def test_zstd_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARGOSY_ZSTD_THREADS", "3")
+    assert archives._zstd_threads() == 3
+    monkeypatch.setenv("ARGOSY_ZSTD_THREADS", "many")
+    with pytest.raises(ArchiveError, match="ARGOSY_ZSTD_THREADS"):
+        archives._zstd_threads()
+    monkeypatch.delenv("ARGOSY_ZSTD_THREADS")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert archives._zstd_threads() == 0  # one core: no worker threads
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert archives._zstd_threads() == 2
