@@ -18,6 +18,7 @@ ustar, GNU (long names) and PAX archives, so archives from GNU tar, Go (Argo) an
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import io
 import os
@@ -56,11 +57,15 @@ _READ_CHUNK: Final = 256 << 10  # compressed input per decompressor call
 _BLOCK: Final = 512
 _RECORD: Final = 20 * _BLOCK  # GNU tar pads the archive to whole 10 KiB records
 _ZERO_BLOCK: Final = bytes(_BLOCK)
+_ZEROS: Final = memoryview(_ZERO_BLOCK)
+_META_TYPES: Final = frozenset((b"L", b"K", b"x", b"X", b"g"))  # records about the next member
+_NO_DATA_TYPES: Final = frozenset((b"1", b"2", b"3", b"4", b"6"))
 _MAX_META: Final = 256 << 10  # longest accepted long-name / PAX record block
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _GNU_TAR_MIN_MEMBERS: Final = 256
+_GNU_UNTAR_MIN_MEMBERS: Final = 64  # extracted here first; past it, GNU tar writes the rest
 _MAX_MTIME: Final = 1 << 34  # year ~2514: keeps hostile base-256 mtimes from overflowing utime
 _ZIP_EPOCH: Final = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
@@ -443,6 +448,16 @@ def _gnu_tar() -> str | None:
     """
     if os.environ.get("ARGOSY_GNU_TAR", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
+    return _find_gnu_tar()
+
+
+def _gnu_untar() -> str | None:
+    """GNU tar for extracting big archives (same conditions as :func:`_gnu_tar`)."""
+    return _gnu_tar()
+
+
+@functools.lru_cache(maxsize=1)
+def _find_gnu_tar() -> str | None:
     path = shutil.which("tar")
     if path is None:
         return None
@@ -558,6 +573,21 @@ def _zstd_threads() -> int:
     return cores if cores > 1 else 0
 
 
+_OCTAL_11: Final = 8**11
+
+
+def _entry_template() -> bytes:
+    h = bytearray(_BLOCK)
+    h[108:116] = b"0000000\0"  # uid
+    h[116:124] = b"0000000\0"  # gid
+    h[148:156] = b"        "  # the checksum counts its own field as spaces
+    h[257:265] = b"ustar  \0"
+    return bytes(h)
+
+
+_ENTRY_TEMPLATE: Final = _entry_template()
+
+
 def _num(value: int, width: int) -> bytes:
     """A tar numeric field: octal when it fits, else GNU base-256 (sizes ≥ 8 GiB, big uids)."""
     if value < 0:
@@ -570,9 +600,10 @@ def _num(value: int, width: int) -> bytes:
 class _TarWriter:
     """Minimal GNU-format tar writer over one reused buffer (see module docstring for why)."""
 
-    def __init__(self, emit: Callable[[memoryview], None]) -> None:
+    def __init__(self, emit: Callable[[memoryview], None], chunk: int = COPY_BUFSIZE) -> None:
         self._emit = emit
-        self._buf = bytearray(COPY_BUFSIZE)
+        self._limit = chunk  # bytes handed to ``emit`` at a time
+        self._buf = bytearray(chunk)
         self._mv = memoryview(self._buf)
         self._pos = 0
         self._total = 0
@@ -583,11 +614,11 @@ class _TarWriter:
             self._total += self._pos
             self._pos = 0
 
-    def _put(self, data: bytes | bytearray) -> None:
+    def _put(self, data: bytes | bytearray | memoryview) -> None:
         n = len(data)
-        if self._pos + n > COPY_BUFSIZE:
+        if self._pos + n > self._limit:
             self._flush()
-        if n > COPY_BUFSIZE:
+        if n > self._limit:
             self._emit(memoryview(data))
             self._total += n
             return
@@ -596,10 +627,10 @@ class _TarWriter:
 
     def _zeros(self, n: int) -> None:
         while n:
-            if self._pos == COPY_BUFSIZE:
+            if self._pos == self._limit:
                 self._flush()
-            step = min(n, COPY_BUFSIZE - self._pos)
-            self._mv[self._pos : self._pos + step] = bytes(step)
+            step = min(n, self._limit - self._pos)
+            self._mv[self._pos : self._pos + step] = _ZEROS[:step] if step <= _BLOCK else bytes(step)
             self._pos += step
             n -= step
 
@@ -622,6 +653,36 @@ class _TarWriter:
         h[257:265] = b"ustar  \0"
         h[148:156] = b"%06o\0 " % sum(h)
         self._put(h)
+
+    def entry(self, name: bytes, mode: int, size: int, mtime: int, typeflag: bytes, linkname: bytes = b"") -> None:
+        """A member header for the delegated extraction (owner 0:0; tar is told not to chown).
+
+        The common case (short names, octal-sized fields) is built in place in the buffer from a
+        template: ~2 µs instead of ~8 µs for :meth:`_header`, which matters at 20,000 members.
+        """
+        if len(name) > 100 or len(linkname) > 100 or size >= _OCTAL_11 or not 0 <= mtime < _OCTAL_11:
+            self._header(name, mode, 0, 0, size, mtime, typeflag, linkname)
+            return
+        if self._pos + _BLOCK > self._limit:
+            self._flush()
+        pos = self._pos
+        h = self._mv[pos : pos + _BLOCK]
+        h[:] = _ENTRY_TEMPLATE
+        h[0 : len(name)] = name
+        h[100:108] = b"%07o\0" % (mode & 0o7777)
+        h[124:136] = b"%011o\0" % size
+        h[136:148] = b"%011o\0" % mtime
+        h[156:157] = typeflag
+        if linkname:
+            h[157 : 157 + len(linkname)] = linkname
+        h[148:156] = b"%06o\0 " % _byte_sum(h)
+        self._pos = pos + _BLOCK
+
+    def data(self, view: memoryview) -> None:
+        self._put(view)
+
+    def pad(self, size: int) -> None:
+        self._zeros(-size % _BLOCK)
 
     def _long(self, typeflag: bytes, value: bytes) -> None:
         data = value + b"\0"
@@ -649,9 +710,9 @@ class _TarWriter:
         try:
             left = size
             while left:
-                if self._pos == COPY_BUFSIZE:
+                if self._pos == self._limit:
                     self._flush()
-                step = min(left, COPY_BUFSIZE - self._pos)
+                step = min(left, self._limit - self._pos)
                 n = os.readv(fd, [self._mv[self._pos : self._pos + step]])
                 if not n:
                     raise ArchiveError(f"{os.fsdecode(path)} shrank while it was being archived")
@@ -742,6 +803,10 @@ def _parse_num(field: bytes) -> int:
     if field and field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         return value - (1 << (8 * (len(field) - 1))) if field[0] == 0xFF else value
+    try:  # the usual "0000644\0" / "012345\0 ": one int() call, same result as below
+        return int(field.rstrip(b"\0 "), 8)
+    except ValueError:
+        pass
     digits = field.split(b"\0", 1)[0].strip()
     try:
         return int(digits, 8) if digits else 0
@@ -759,12 +824,23 @@ def _is_tar_header(block: bytes) -> bool:
         return False
 
 
+def _byte_sum(block: bytes | bytearray | memoryview) -> int:
+    """Sum of a 512-byte block's bytes, exactly, at C speed.
+
+    Adler-32's low half is ``1 + sum mod 65521``; a 256-byte half sums to at most 65,280, below
+    the modulus, so two halves give the exact sum (``sum()`` over the block costs ~10x more).
+    """
+    return (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:512]) & 0xFFFF) - 2
+
+
 def _checksum_ok(block: bytes) -> bool:
     """Header checksum, unsigned as POSIX says or signed as some old writers computed it."""
     stored = _parse_num(block[148:156])
+    unsigned = _byte_sum(block) - sum(block[148:156]) + 256  # the checksum field counts as 8 spaces
+    if stored == unsigned:
+        return True
     rest = block[:148] + block[156:512]
-    unsigned = sum(rest) + 256
-    return stored == unsigned or stored == unsigned - 2 * sum(b for b in rest if b > 127)
+    return stored == unsigned - 2 * sum(b for b in rest if b > 127)
 
 
 def _decode(raw: bytes) -> str:
@@ -813,51 +889,59 @@ class _TarReader:
         return bytes(self._take(padded)[:size])
 
     def next(self) -> _Member | None:
-        """The next member, or None at the end-of-archive marker; truncation raises ArchiveError."""
+        """The next member, or None at the end-of-archive marker; truncation raises ArchiveError.
+
+        Written for speed (it runs once per member: ~3 µs instead of ~6): no helper calls on the
+        usual path, checksum via :func:`_byte_sum`, link names decoded only for links.
+        """
         pax: dict[str, str] = {}
         long_name: str | None = None
         long_link: str | None = None
         while True:
-            got = self._fill(_BLOCK)
-            if got < _BLOCK:
-                if got == 0 and self.offset == 0:
-                    raise ArchiveError("empty tar stream")
-                raise ArchiveError("truncated tar stream: it ends without the end-of-archive marker")
-            block = bytes(self._take(_BLOCK))
+            start = self._start
+            if self._end - start < _BLOCK:
+                got = self._fill(_BLOCK)
+                if got < _BLOCK:
+                    if got == 0 and self.offset == 0:
+                        raise ArchiveError("empty tar stream")
+                    raise ArchiveError("truncated tar stream: it ends without the end-of-archive marker")
+                start = self._start
+            block = bytes(self._mv[start : start + _BLOCK])
+            self._start = start + _BLOCK
+            self.offset += _BLOCK
             if block == _ZERO_BLOCK:
                 return None
-            if not _checksum_ok(block):
+            field = block[148:156]
+            stored = _parse_num(field)
+            unsigned = (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - sum(field) + 254
+            if stored != unsigned and not _checksum_ok(block):
                 raise ArchiveError(f"corrupt tar stream: bad header checksum at offset {self.offset - _BLOCK}")
             typeflag = block[156:157]
             size = _parse_num(block[124:136])
-            if typeflag == b"L":
-                long_name = _decode(self._read_meta(size, "GNU long name").rstrip(b"\0"))
+            if typeflag in _META_TYPES:
+                if typeflag == b"L":
+                    long_name = _decode(self._read_meta(size, "GNU long name").rstrip(b"\0"))
+                elif typeflag == b"K":
+                    long_link = _decode(self._read_meta(size, "GNU long link").rstrip(b"\0"))
+                elif typeflag == b"g":
+                    self._read_meta(size, "PAX global")
+                else:
+                    pax.update(_parse_pax(self._read_meta(size, "PAX")))
                 continue
-            if typeflag == b"K":
-                long_link = _decode(self._read_meta(size, "GNU long link").rstrip(b"\0"))
-                continue
-            if typeflag in (b"x", b"X"):
-                pax.update(_parse_pax(self._read_meta(size, "PAX")))
-                continue
-            if typeflag == b"g":
-                self._read_meta(size, "PAX global")
-                continue
-            name = block[0:100].split(b"\0", 1)[0]
-            if block[257:263] == b"ustar\0":
-                prefix = block[345:500].split(b"\0", 1)[0]
-                if prefix:
-                    name = prefix + b"/" + name
-            member = _Member(
-                name=long_name if long_name is not None else _decode(name),
-                type=typeflag,
-                size=size,
-                mode=_parse_num(block[100:108]),
-                mtime=_parse_num(block[136:148]),
-                linkname=long_link if long_link is not None else _decode(block[157:257].split(b"\0", 1)[0]),
-            )
+            if long_name is None:
+                name = block[0:100].split(b"\0", 1)[0]
+                if block[257:263] == b"ustar\0":
+                    prefix = block[345:500].split(b"\0", 1)[0]
+                    if prefix:
+                        name = prefix + b"/" + name
+                long_name = name.decode("utf-8", "surrogateescape")
+            if long_link is None:
+                long_link = _decode(block[157:257].split(b"\0", 1)[0]) if typeflag in (b"1", b"2") else ""
+            member = _Member(long_name, typeflag, size, _parse_num(block[100:108]), _parse_num(block[136:148]),
+                             long_link)
             if pax:
                 _apply_pax(member, pax)
-            if typeflag in (b"1", b"2", b"3", b"4", b"6"):
+            if typeflag in _NO_DATA_TYPES:
                 member.size = 0  # links and devices carry no data, whatever the size field says
             return member
 
@@ -876,6 +960,21 @@ class _TarReader:
                 view = view[written:]
             left -= step
         self.skip(-size % _BLOCK, name)
+
+    def copy_into(self, writer: _TarWriter, size: int, name: str) -> None:
+        """Hand the member's data and padding to ``writer`` (the delegated extraction's tar stream).
+
+        The padding is passed on as it is: the layout is the same, and tar never reads it.
+        """
+        left = size + (-size % _BLOCK)
+        while left:
+            if self._start == self._end:
+                self._start = self._end = 0
+                if not self._fill(1):
+                    raise ArchiveError(f"truncated tar stream: member {name!r} is incomplete")
+            step = min(left, self._end - self._start)
+            writer.data(self._take(step))
+            left -= step
 
     def skip(self, size: int, name: str) -> None:
         left = size
@@ -935,10 +1034,15 @@ def _apply_pax(member: _Member, pax: dict[str, str]) -> None:
 class _Extractor:
     """Writes validated entries under a fresh private temp dir, then moves the result to ``dest``.
 
-    Safety: names are checked before anything is written; symlinks are created only after every
-    file and directory (so nothing is ever written *through* a link), their parents must resolve to
-    themselves, and at the end every link must resolve inside the final root.  Hardlinks may only
-    point at regular files already extracted.  Devices and FIFOs are refused.
+    Safety: names are checked before anything is written; nothing is ever written *through* a
+    symlink of the archive (a member under one, or replacing one, is refused), symlinks are created
+    only after every file and directory, their parents must resolve to themselves, and at the end
+    every link must resolve inside the final root.  Hardlinks may only point at regular files
+    already extracted.  Devices and FIFOs are refused.
+
+    After :meth:`delegate`, validated members are no longer written here but re-encoded as a
+    canonical tar stream (plain names, sanitized modes, no PAX or global records: GNU tar sees
+    exactly what was checked) and piped into GNU tar, which writes them into the same temp dir.
     """
 
     def __init__(self, dest: Path) -> None:
@@ -947,40 +1051,80 @@ class _Extractor:
         self.tmp = os.path.realpath(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
         self._dirs: set[str] = {""}
         self._files: set[str] = set()
-        self._links: list[tuple[str, str, str]] = []
+        self._symlinks: set[str] = set()
+        self._links: list[tuple[str, str, str]] = []  # to create at the end
+        self._made_links: list[tuple[str, str, str]] = []  # created by GNU tar; checked at the end
+        self._sink: _UntarSink | None = None
 
     def _abs(self, rel: str) -> str:
         return os.path.join(self.tmp, rel)
 
-    def _parent(self, rel: str, name: str) -> None:
+    def delegate(self, tar: str) -> None:
+        """From now on, let GNU tar write the (still validated here) members."""
+        self._sink = _UntarSink(tar, self.tmp)
+
+    @property
+    def delegated(self) -> bool:
+        return self._sink is not None
+
+    def _check_parents(self, rel: str, name: str) -> str:
+        """Refuse a member whose parent path is a file or a symlink of the archive; return the parent."""
         parent = rel.rpartition("/")[0]
         if parent in self._dirs:
-            return
-        try:
-            os.makedirs(self._abs(parent), exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise ArchiveError(f"refusing member {name!r}: a parent path is not a directory") from None
+            return parent
+        up = parent
+        while up not in self._dirs:
+            if up in self._symlinks:
+                raise ArchiveError(f"refusing member {name!r}: its parent {up!r} is a symlink")
+            if up in self._files:
+                raise ArchiveError(f"refusing member {name!r}: a parent path is not a directory")
+            up = up.rpartition("/")[0]
+        return parent
+
+    def _add_dirs(self, parent: str) -> None:
         while parent not in self._dirs:
             self._dirs.add(parent)
             parent = parent.rpartition("/")[0]
 
-    def directory(self, name: str, mode: int) -> None:
+    def _parent(self, rel: str, name: str) -> None:
+        parent = self._check_parents(rel, name)
+        if parent in self._dirs:
+            return
+        if self._sink is None:
+            try:
+                os.makedirs(self._abs(parent), exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise ArchiveError(f"refusing member {name!r}: a parent path is not a directory") from None
+        self._add_dirs(parent)
+
+    def directory(self, name: str, mode: int, mtime: int = 0) -> None:
         rel = safe_relpath(name)
         if rel in self._dirs:
             return
+        if rel in self._files or rel in self._symlinks:
+            raise ArchiveError(f"refusing member {name!r}: conflicts with a file of the same name")
         self._parent(rel, name)
-        try:
-            os.mkdir(self._abs(rel), (mode & 0o777) | 0o700)
-        except FileExistsError:
-            if not os.path.isdir(self._abs(rel)) or os.path.islink(self._abs(rel)):
-                raise ArchiveError(f"refusing member {name!r}: conflicts with a file of the same name") from None
+        if self._sink is not None:
+            self._sink.writer.entry(os.fsencode(rel) + b"/", (mode & 0o777) | 0o700, 0, mtime, b"5")
+        else:
+            try:
+                os.mkdir(self._abs(rel), (mode & 0o777) | 0o700)
+            except FileExistsError:
+                if not os.path.isdir(self._abs(rel)) or os.path.islink(self._abs(rel)):
+                    raise ArchiveError(f"refusing member {name!r}: conflicts with a file of the same name") from None
         self._dirs.add(rel)
 
-    def file(self, name: str, mode: int, mtime: int, write: Callable[[int], None]) -> None:
+    def _check_file(self, name: str) -> str:
         rel = safe_relpath(name)
         if not rel or rel in self._dirs:
             raise ArchiveError(f"refusing member {name!r}: conflicts with a directory of the same name")
+        if rel in self._symlinks:
+            raise ArchiveError(f"refusing member {name!r}: conflicts with a symlink of the same name")
         self._parent(rel, name)
+        return rel
+
+    def file(self, name: str, mode: int, mtime: int, write: Callable[[int], None]) -> None:
+        rel = self._check_file(name)
         if rel in self._files:  # a later duplicate replaces the file, never writes through its hardlinks
             os.unlink(self._abs(rel))
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -994,6 +1138,32 @@ class _Extractor:
         finally:
             os.close(fd)
         self._files.add(rel)
+
+    def pipe_file(self, reader: _TarReader, m: _Member) -> None:
+        """Delegated form of :meth:`file`: the same checks, then header and data go to GNU tar.
+
+        Runs once per member of a big archive, so the usual case is inlined (~1.5 µs saved).
+        """
+        assert self._sink is not None
+        name = m.name
+        rel = safe_relpath(name)
+        parent = rel.rpartition("/")[0]
+        if not rel or rel in self._dirs or rel in self._symlinks or parent not in self._dirs:
+            rel = self._check_file(name)  # the exact error, or create the parent entries
+        self._files.add(rel)  # GNU tar replaces a duplicate (unlink, then create)
+        writer = self._sink.writer
+        size = m.size
+        mtime = m.mtime
+        writer.entry(os.fsencode(rel), m.mode & 0o777, size, mtime if 0 <= mtime <= _MAX_MTIME else
+                     min(max(mtime, 0), _MAX_MTIME), b"0")
+        padded = size + (-size % _BLOCK)
+        start = reader._start
+        if reader._end - start >= padded:  # data and padding already buffered: one copy
+            reader._start = start + padded
+            reader.offset += padded
+            writer.data(reader._mv[start : start + padded])
+        else:
+            reader.copy_into(writer, size, name)
 
     def symlink(self, name: str, target: str) -> None:
         rel = safe_relpath(name)
@@ -1011,7 +1181,16 @@ class _Extractor:
                     )
             elif part not in ("", "."):
                 depth += 1
-        self._links.append((rel, target, name))
+        if rel in self._dirs or rel in self._files or rel in self._symlinks:
+            raise ArchiveError(f"refusing member {name!r}: conflicts with an existing entry")
+        if self._sink is not None:
+            self._parent(rel, name)
+            self._sink.writer.entry(os.fsencode(rel), 0o777, 0, 0, b"2", os.fsencode(target))
+            self._made_links.append((rel, target, name))
+        else:
+            self._check_parents(rel, name)
+            self._links.append((rel, target, name))
+        self._symlinks.add(rel)
 
     def hardlink(self, name: str, target: str) -> None:
         rel = safe_relpath(name)
@@ -1023,7 +1202,13 @@ class _Extractor:
             raise ArchiveError(
                 f"refusing member {name!r}: hardlink target {target!r} is not a file extracted earlier"
             )
+        if rel in self._dirs or rel in self._symlinks:
+            raise ArchiveError(f"refusing member {name!r}: conflicts with an existing entry")
         self._parent(rel, name)
+        if self._sink is not None:
+            self._sink.writer.entry(os.fsencode(rel), 0o644, 0, 0, b"1", os.fsencode(source))
+            self._files.add(rel)
+            return
         if rel in self._files:
             os.unlink(self._abs(rel))
         try:
@@ -1033,7 +1218,9 @@ class _Extractor:
         self._files.add(rel)
 
     def finish(self) -> None:
-        """Create the deferred symlinks, verify containment, and move the result into place."""
+        """Let GNU tar finish, create the deferred symlinks, verify containment, move into place."""
+        if self._sink is not None:
+            self._sink.close()
         for rel, target, name in self._links:
             self._parent(rel, name)
             parent = os.path.dirname(self._abs(rel))
@@ -1048,7 +1235,7 @@ class _Extractor:
         if single is not None and os.path.islink(single):
             raise ArchiveError(f"refusing archive: its only entry {entries[0]!r} is a symlink")
         root = single if single is not None and os.path.isdir(single) else self.tmp
-        for rel, target, name in self._links:
+        for rel, target, name in self._links + self._made_links:
             real = os.path.realpath(self._abs(rel))
             if real != root and not real.startswith(root + os.sep):
                 raise ArchiveError(f"refusing member {name!r}: symlink target {target!r} escapes the destination")
@@ -1059,7 +1246,70 @@ class _Extractor:
             os.rmdir(self.tmp)
 
     def cleanup(self) -> None:
+        if self._sink is not None:
+            self._sink.abort()  # before removing the tree tar writes into
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class _UntarSink:
+    """GNU tar ``-x`` into ``directory``, fed through a pipe by a :class:`_TarWriter`.
+
+    Only canonical members validated by :class:`_Extractor` are written, so tar's own parsing and
+    options cannot widen what is accepted.  ``--no-same-owner``/``--no-same-permissions``: files
+    belong to the caller and get the archive's permission bits minus the umask, as the Python
+    writer does.  The pipe is enlarged (to 1 MiB where allowed) and fed in 256 KiB chunks so that
+    parsing here and writing files in tar overlap on two cores instead of taking turns.
+    """
+
+    _CHUNK: Final = 256 << 10
+
+    def __init__(self, tar: str, directory: str) -> None:
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the tar process
+        argv = [tar, "--extract", "--file=-", "--directory", directory, "--no-same-owner",
+                "--no-same-permissions", "--warning=no-timestamp"]
+        try:
+            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                          stderr=self._errors, bufsize=0)
+        except OSError:
+            self._errors.close()
+            raise
+        self._stdin: Any = cast(Any, self._proc.stdin)
+        self._fd = self._stdin.fileno()
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+        self.writer = _TarWriter(self._send, self._CHUNK)
+
+    def _send(self, data: memoryview) -> None:
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except BrokenPipeError:
+            raise self._failure() from None
+
+    def _failure(self) -> ArchiveError:
+        rc = self._proc.wait()
+        self._errors.seek(0)
+        detail = self._errors.read(4000).decode("utf-8", "replace").strip().replace("\n", "; ")
+        return ArchiveError(f"GNU tar could not extract the archive (exit {rc}): {detail or 'no message'}")
+
+    def close(self) -> None:
+        """End the stream, wait for tar, and raise if it failed."""
+        try:
+            self.writer.close()
+        finally:
+            with contextlib.suppress(OSError):
+                self._stdin.close()
+        if self._proc.wait():
+            raise self._failure()
+        self._errors.close()
+
+    def abort(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        with contextlib.suppress(OSError):
+            self._stdin.close()
+        self._errors.close()
 
 
 def _move_into_place(src: str, dest: Path) -> None:
@@ -1081,12 +1331,19 @@ def _move_into_place(src: str, dest: Path) -> None:
 
 def _extract_tar(stream: Any, ex: _Extractor) -> None:
     reader = _TarReader(stream)
+    count = 0
     while (m := reader.next()) is not None:
+        count += 1
+        if count > _GNU_UNTAR_MIN_MEMBERS and not ex.delegated and (tar := _gnu_untar()) is not None:
+            ex.delegate(tar)
         t = m.type
         if t in (b"0", b"\0", b"7") or t not in b"123456DSVM":
-            ex.file(m.name, m.mode, m.mtime, functools.partial(reader.copy_to, size=m.size, name=m.name))
+            if ex.delegated:
+                ex.pipe_file(reader, m)
+            else:
+                ex.file(m.name, m.mode, m.mtime, functools.partial(reader.copy_to, size=m.size, name=m.name))
         elif t in (b"5", b"D"):
-            ex.directory(m.name, m.mode)
+            ex.directory(m.name, m.mode, m.mtime)
             reader.skip(m.size + (-m.size % _BLOCK), m.name)
         elif t == b"2":
             ex.symlink(m.name, m.linkname)

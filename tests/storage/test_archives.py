@@ -47,6 +47,17 @@ def tar_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     archives._gnu_tar.cache_clear()
 
 
+@pytest.fixture(params=["python", "gnu-tar"])
+def untar(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with members written by Python and with GNU tar writing them (from the first one)."""
+    gnu = archives._find_gnu_tar()
+    if request.param == "gnu-tar" and gnu is None:
+        pytest.skip("GNU tar is not installed")
+    monkeypatch.setattr(archives, "_gnu_untar", lambda: gnu if request.param == "gnu-tar" else None)
+    monkeypatch.setattr(archives, "_GNU_UNTAR_MIN_MEMBERS", 0)
+    return request.param
+
+
 # -- formats and names -------------------------------------------------------------------------
 
 
@@ -100,7 +111,7 @@ def test_object_names_follow_argo() -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_directory_round_trip(tmp_path: Path, kind: str, tar_writer: str) -> None:
+def test_directory_round_trip(tmp_path: Path, kind: str, tar_writer: str, untar: str) -> None:
     src = make_tree(tmp_path / "out")
     data = packed(src, ArchiveFormat(kind))  # type: ignore[arg-type]
     dest = tmp_path / "inputs" / "art"
@@ -130,7 +141,7 @@ def test_tar_layout_is_basename_then_relative_paths(tmp_path: Path, tar_writer: 
     assert names == [("results", tarfile.DIRTYPE), ("results/a.txt", tarfile.REGTYPE), ("results/empty", tarfile.DIRTYPE)]
 
 
-def test_several_top_level_entries_make_dest_a_directory(tmp_path: Path) -> None:
+def test_several_top_level_entries_make_dest_a_directory(tmp_path: Path, untar: str) -> None:
     data = hostile_tar(("file", "one.txt", "1"), ("file", "two.txt", "2"))
     dest = tmp_path / "dest"
     unpack(io.BytesIO(data), dest, ArchiveFormat("tar"))
@@ -171,7 +182,7 @@ def test_gnu_tar_and_python_writers_agree(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(python_bytes) == len(gnu_bytes)
 
 
-def test_archives_from_other_tools_unpack(tmp_path: Path) -> None:
+def test_archives_from_other_tools_unpack(tmp_path: Path, untar: str) -> None:
     """GNU tar (hardlinks, long names) and Python's PAX writer, as Argo's Go executor may produce."""
     src = make_tree(tmp_path / "made-by-tar")
     os.link(src / "a.txt", src / "a-hardlink.txt")
@@ -317,7 +328,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 @pytest.mark.parametrize("compress", [False, True], ids=["tar", "tgz"])
-def test_hostile_members_are_refused_and_nothing_is_written(tmp_path: Path, case: str, compress: bool) -> None:
+def test_hostile_members_are_refused_and_nothing_is_written(tmp_path: Path, case: str, compress: bool, untar: str) -> None:
     build, member = HOSTILE[case]
     outside = _outside(tmp_path)
     outside.mkdir()
@@ -347,7 +358,7 @@ def test_zip_traversal_is_refused(tmp_path: Path) -> None:
     assert everything_under(tmp_path) == before
 
 
-def test_safe_links_inside_the_archive_are_kept(tmp_path: Path) -> None:
+def test_safe_links_inside_the_archive_are_kept(tmp_path: Path, untar: str) -> None:
     data = hostile_tar(("dir", "d", ""), ("file", "d/real.txt", "r"), ("symlink", "d/rel", "real.txt"),
                        ("hardlink", "d/hard", "d/real.txt"), ("symlink", "d/self", "."))
     unpack(io.BytesIO(data), tmp_path / "dest", ArchiveFormat("tar"))
@@ -369,7 +380,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("where", ["half", "tail", "one-byte"])
-def test_truncated_archives_are_archive_errors(tmp_path: Path, sample: Path, kind: str, where: str) -> None:
+def test_truncated_archives_are_archive_errors(tmp_path: Path, sample: Path, kind: str, where: str, untar: str) -> None:
     data = packed(sample, ArchiveFormat(kind))  # type: ignore[arg-type]
     end = len(data.rstrip(b"\0")) if kind == "tar" else len(data)  # a plain tar may lose zero padding
     cut = {"half": len(data) // 2, "tail": end - 9, "one-byte": 1}[where]
@@ -379,7 +390,7 @@ def test_truncated_archives_are_archive_errors(tmp_path: Path, sample: Path, kin
     assert everything_under(tmp_path) == before
 
 
-def test_tar_cut_at_a_member_boundary_is_detected(tmp_path: Path, sample: Path) -> None:
+def test_tar_cut_at_a_member_boundary_is_detected(tmp_path: Path, sample: Path, untar: str) -> None:
     data = packed(sample, ArchiveFormat("tar"))
     end = data.rstrip(b"\0")
     boundary = len(end) + (-len(end) % 512)  # right after the last member's data: no end marker
@@ -391,7 +402,7 @@ def test_tar_cut_at_a_member_boundary_is_detected(tmp_path: Path, sample: Path) 
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_corrupt_archives_are_archive_errors(tmp_path: Path, sample: Path, kind: str) -> None:
+def test_corrupt_archives_are_archive_errors(tmp_path: Path, sample: Path, kind: str, untar: str) -> None:
     data = bytearray(packed(sample, ArchiveFormat(kind)))  # type: ignore[arg-type]
     start = 512 if kind == "tar" else len(data) // 3  # plain tar has no data checksum: hit a header
     for i in range(start, start + 64):
@@ -431,7 +442,7 @@ def test_none_format_cannot_stream_a_directory(tmp_path: Path) -> None:
         pack(tmp_path, ArchiveFormat("none"), io.BytesIO())
 
 
-def test_big_file_streams_across_buffers(tmp_path: Path) -> None:
+def test_big_file_streams_across_buffers(tmp_path: Path, untar: str) -> None:
     src = tmp_path / "big.bin"
     with src.open("wb") as f:
         for _ in range(5):
@@ -472,3 +483,99 @@ def test_zstd_threads_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert archives._zstd_threads() == 0  # one core: no worker threads
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert archives._zstd_threads() == 2
+
+
+# -- extraction through GNU tar ------------------------------------------------------------------
+
+
+def _benign(n: int) -> list[tuple[str, str, str | bytes]]:
+    return [("dir", "top", "")] + [("file", f"top/f{i:04d}.txt", f"content {i}\n") for i in range(n)]
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_member_after_gnu_tar_started_is_refused(tmp_path: Path, case: str) -> None:
+    """The default threshold: many benign members reach GNU tar first, then the hostile one arrives."""
+    if archives._gnu_untar() is None:
+        pytest.skip("GNU tar is not installed")
+    build, member = HOSTILE[case]
+    outside = _outside(tmp_path)
+    outside.mkdir()
+    (outside / "secret").write_text("secret")
+    hostile = tarfile.open(fileobj=io.BytesIO(build(outside)))  # noqa: SIM115 - read into a list at once
+    members = hostile.getmembers()
+    buf = io.BytesIO()
+    fmt = tarfile.PAX_FORMAT if case.startswith("pax") else tarfile.GNU_FORMAT
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        benign = tarfile.open(fileobj=io.BytesIO(hostile_tar(*_benign(archives._GNU_UNTAR_MIN_MEMBERS + 50))))  # noqa: SIM115
+        for m in benign.getmembers():
+            tar.addfile(m, benign.extractfile(m))
+        for m in members:
+            tar.addfile(m, hostile.extractfile(m) if m.isfile() else None)
+    work = tmp_path / "work"
+    work.mkdir()
+    before = everything_under(tmp_path)
+    with pytest.raises(ArchiveError) as caught:
+        unpack(io.BytesIO(gzip.compress(buf.getvalue())), work / "dest", ArchiveFormat("tgz"))
+    assert member in str(caught.value)
+    assert everything_under(tmp_path) == before  # GNU tar stopped, its partial tree removed
+    assert (outside / "secret").read_text() == "secret"
+
+
+def test_gnu_tar_sees_only_checked_canonical_members(tmp_path: Path, untar: str) -> None:
+    """PAX records (even a global ``path``), setuid bits and owners never reach GNU tar as such."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT,
+                      pax_headers={"path": "../outside/global.txt"}) as tar:  # a 'g' record: GNU tar would apply it
+        for i, mode in enumerate((0o4755, 0o2644, 0o644)):
+            info = tarfile.TarInfo(f"d/f{i}")
+            info.mode, info.uid, info.gid, info.uname = mode, 4242, 4242, "nobody-here"
+            info.pax_headers = {"comment": "hello", "mtime": "1700000000.5"}
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc"))
+    dest = tmp_path / "dest"
+    unpack(io.BytesIO(buf.getvalue()), dest, ArchiveFormat("tar"))
+    assert sorted(p.name for p in dest.iterdir()) == ["f0", "f1", "f2"]
+    for p in dest.iterdir():
+        st = p.stat()
+        assert st.st_mode & 0o7000 == 0 and st.st_uid == os.getuid() and st.st_mtime == 1_700_000_000
+        assert p.read_bytes() == b"abc"
+    assert not (tmp_path / "outside").exists()
+
+
+def test_gnu_tar_failure_is_reported_and_cleaned_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    false = shutil.which("false")
+    if false is None:
+        pytest.skip("no false(1)")
+    monkeypatch.setattr(archives, "_GNU_UNTAR_MIN_MEMBERS", 0)
+    monkeypatch.setattr(archives, "_gnu_tar", lambda: false)
+    data = hostile_tar(*_benign(2000))
+    before = everything_under(tmp_path)
+    with pytest.raises(ArchiveError, match=r"GNU tar could not extract the archive \(exit 1\)"):
+        unpack(io.BytesIO(data), tmp_path / "dest", ArchiveFormat("tar"))
+    assert everything_under(tmp_path) == before
+
+
+def test_many_members_switch_to_gnu_tar_midway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Default threshold: the first members are written here, the rest by GNU tar, one result."""
+    src = tmp_path / "src"
+    for i in range(500):
+        d = src / f"d{i % 7}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i}.txt").write_text(f"{i}\n" * (i % 50))
+    (src / "d0" / "link").symlink_to("f0.txt")
+    os.link(src / "d1" / "f1.txt", src / "d1" / "hard.txt")
+    archive = tmp_path / "x.tar.zst"
+    subprocess.run(f"tar -C {tmp_path} -cf - src | zstd -q > {archive}", shell=True, check=True)
+    sinks = []
+
+    class Counting(archives._UntarSink):
+        def __init__(self, tar: str, directory: str) -> None:
+            sinks.append(directory)
+            super().__init__(tar, directory)
+
+    monkeypatch.setattr(archives, "_UntarSink", Counting)
+    with archive.open("rb") as f:
+        unpack(f, tmp_path / "out", ArchiveFormat("zstd"))
+    assert len(sinks) == (1 if archives._gnu_untar() else 0)
+    assert snapshot(tmp_path / "out") == snapshot(src)
+    assert os.stat(tmp_path / "out" / "d1" / "hard.txt").st_ino == os.stat(tmp_path / "out" / "d1" / "f1.txt").st_ino
