@@ -343,8 +343,14 @@ def create_tasks(store: Any, wf: dict[str, Any], repo: dict[str, Any], exec_spec
     return wf
 
 
+#: the exit code :func:`apply_results` takes for a task whose GC pod or worker never started; the
+#: text beside it says why (not "exited with non-zero exit code", which would send users to logs that do not exist)
+NOT_STARTED = -1
+
+
 def apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
                    runs: dict[str, tuple[int, str]], report: GCReport) -> dict[str, Any]:
+    """Record finished GC runs on the workflow: ``runs`` maps task name -> (exit code, log hint or reason)."""
     events: list[tuple[str, str, str]] = []
     others: list[tuple[str, Any, str]] = []  # events for the workflows that keep a shared object alive
     outcome: dict[str, Any] = {}
@@ -363,6 +369,12 @@ def apply_results(store: Any, wf: dict[str, Any], tasks: list[dict[str, Any]],
                 continue
             strategy = task_strategy(task)
             code, log_path = runs.get(tname, (0, ""))
+            if code == NOT_STARTED:  # no pod/worker ran (e.g. refused by the API): say why; retried next pass
+                msg = f"Artifact Garbage Collection failed for strategy {strategy}: {log_path}"
+                upsert_condition(status, msg)
+                events.append(("Warning", EVENT_REASON, msg))
+                outcome.setdefault("failed", {})[pod] = msg
+                continue
             if (code != 0 and not any(True for _ in task_results(task))) or code not in (0, 1):
                 msg = (f"Artifact Garbage Collection failed for strategy {strategy}, pod {pod} exited with "
                        f"non-zero exit code: check pod logs for more information (log: {log_path})")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from argosy.pipeline.kube.client import resource_type
 from argosy.pipeline.kube.controller import lease_decision, needs_reconcile
 
 from .conftest import Gate, nodes_by_display, submit, wait_done
@@ -183,3 +184,62 @@ def test_retry_replaces_the_failed_pod(kube_pods: Any, start_controller: Any, st
         flag.unlink(missing_ok=True)
     assert done["status"]["phase"] == "Succeeded", done["status"].get("message")
     assert kube.get("v1", "Pod", name)["metadata"]["uid"] != first_uid
+
+
+def test_a_sidecar_stopped_after_main_does_not_fail_the_step(kube_pods: Any, start_controller: Any, store: Any) -> None:
+    """A real kubelet marks the pod Failed (the sidecar exits 143 when stopped); the node, as in Argo, Succeeded."""
+    start_controller()
+    name = submit(store, {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "side-"},
+                          "spec": {"entrypoint": "m", "templates": [{"name": "m",
+                                   "container": {"image": "alpine", "command": ["sh", "-c", "echo main done"]},
+                                   "sidecars": [{"name": "db", "image": "alpine", "command": ["sleep", "600"]}]}]}})
+    wf = wait_done(kube_pods, store, name)
+    pod = kube_pods.client().get(resource_type("Pod"), name, "default")
+    assert pod["status"]["phase"] == "Failed"  # what the kubelet says ...
+    assert wf["status"]["phase"] == "Succeeded"  # ... and what the user sees
+    assert nodes_by_display(wf)[name]["phase"] == "Succeeded"
+
+
+def test_task_results_are_deleted_once_the_workflow_completes(kube_pods: Any, start_controller: Any, store: Any) -> None:
+    """Argo's deleteTaskResults: the wait containers' WorkflowTaskResults go once their outputs are in the status."""
+    start_controller()
+    name = submit(store, {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "tr-"},
+                          "spec": {"entrypoint": "m", "templates": [
+                              {"name": "m", "steps": [[{"name": "a", "template": "out"}], [{"name": "b", "template": "out"}]]},
+                              {"name": "out", "container": {"image": "alpine", "command": ["sh", "-c", "echo -n 7 > /tmp/n"]},
+                               "outputs": {"parameters": [{"name": "n", "valueFrom": {"path": "/tmp/n"}}]}}]}})
+    wf = wait_done(kube_pods, store, name)
+    assert [nodes_by_display(wf)[s]["outputs"]["parameters"][0]["value"] for s in ("a", "b")] == ["7", "7"]
+    api = kube_pods.client()
+
+    def results() -> list[Any]:
+        return api.list_objects(resource_type("WorkflowTaskResult"), "default",
+                                label_selector=f"workflows.argoproj.io/workflow={name}")["items"]
+
+    kube_pods.wait_for(lambda: results() == [], 10, "the task results to be deleted")
+
+
+def test_ttl_and_pod_gc_delays_are_honoured_on_time_not_at_the_next_resync(kube_pods: Any, start_controller: Any, store: Any) -> None:
+    """With a resync far away, the controller comes back when ``deleteDelayDuration`` / the TTL are due."""
+    import time
+
+    start_controller(resync_seconds=600.0)
+    name = submit(store, {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "due-"},
+                          "spec": {"entrypoint": "main", "ttlStrategy": {"secondsAfterCompletion": 4},
+                                   "podGC": {"strategy": "OnWorkflowCompletion", "deleteDelayDuration": "1s"},
+                                   "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}})
+    wait_done(kube_pods, store, name)
+    finished = time.monotonic()
+    pods = lambda: kube_pods.list("v1", "Pod", "default", f"workflows.argoproj.io/workflow={name}")  # noqa: E731
+    kube_pods.wait_for(lambda: pods() == [], 20, "podGC after its delay")
+    assert store.get_workflow(name)  # the TTL is not due yet
+
+    def gone() -> bool:
+        try:
+            store.get_workflow(name)
+        except KeyError:
+            return True
+        return False
+
+    kube_pods.wait_for(gone, 20, "ttlStrategy to delete the workflow")
+    assert time.monotonic() - finished >= 2.5  # not before its time either

@@ -8,6 +8,7 @@ the RBAC from configs/kubernetes/), pods built by the executor and run by the fa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,31 @@ def test_seed_002_artifact_gc_on_deletion(kube_pods: Any, start_controller: Any,
     gc = [e.obj["metadata"]["name"] for e in kube.server.events if e.rd.kind == "Pod" and e.type == "ADDED"
           and e.obj["metadata"]["labels"].get("workflows.argoproj.io/component") == "artifact-gc"]
     assert gc == [f"{name}-artgc-wfdel-2166136261"]
+
+
+def test_gc_pod_refused_by_the_api_says_so_and_keeps_the_finalizer(kube_pods: Any, start_controller: Any, store: Any,
+                                                                   s3_server: Any, s3_bucket: str) -> None:
+    """A GC pod the API server refuses is reported as such (not as a pod that "exited non-zero"); nothing is released."""
+    kube = kube_pods
+    setup_cluster(kube, s3_server, s3_bucket)
+    start_controller(api=kube.client(token="sa:argo:argosy-controller"), lease_namespace="argo")
+    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "refused-"},
+           "spec": {"entrypoint": "main", "serviceAccountName": "argo-workflow-account",
+                    "artifactGC": {"strategy": "OnWorkflowCompletion", "podMetadata": {"labels": {"team": "not a valid label!"}}},
+                    "templates": [{"name": "main", "container": {"image": "busybox", "command": ["sh", "-c", "echo x > /tmp/x"]},
+                                   "outputs": {"artifacts": [{"name": "x", "path": "/tmp/x"}]}}]}}
+    name = submit(store, doc)
+    wf = wait_done(kube, store, name, 60)
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+
+    def condition() -> Any:
+        conds = [c for c in store.get_workflow(name)["status"].get("conditions") or [] if c["type"] == "ArtifactGCError"]
+        return conds[0] if conds else None
+
+    cond = kube.wait_for(condition, 30, "the ArtifactGCError condition")
+    assert re.match(rf"Artifact Garbage Collection failed for strategy OnWorkflowCompletion: pod {name}-artgc-wfcomp-\d+ "
+                    "could not be created: ", cond["message"]), cond["message"]
+    assert "not a valid label!" in cond["message"] and "exit code" not in cond["message"]
+    assert store.get_workflow(name)["metadata"]["finalizers"] == ["workflows.argoproj.io/artifact-gc"]
+    events = kube.wait_for(lambda: [e for e in store.list_events(name) if e.get("reason") == "ArtifactGCFailed"], 10, "the event")
+    assert events[0]["message"] == cond["message"] and events[0]["type"] == "Warning"

@@ -51,8 +51,13 @@ RUNNING = {"running": {"startedAt": "2024-01-01T00:00:01Z"}}
                  ("Error", "init: Error (exit code 1): required artifact 'x' not supplied", "init"), id="init-failed"),
     pytest.param(_pod("Failed", {"wait": _term(1, message="failed to save outputs"), "main": OK}),
                  ("Error", "wait: Error (exit code 1): failed to save outputs", "wait"), id="wait-failed"),
+    # a real kubelet marks the pod Failed when a sidecar exits 143 after the executor's SIGTERM;
+    # Argo (inferFailedReason) still reports the node Succeeded: main and wait did
     pytest.param(_pod("Failed", {"wait": OK, "main": OK, "nginx": _term(143)}, spec_names=("wait", "main", "nginx")),
-                 ("Failed", "Failed", "pod"), id="sidecar-killed-pod-failed-without-message"),
+                 ("Succeeded", None, None), id="sidecar-killed-pod-failed"),
+    pytest.param(_pod("Failed", {"wait": OK, "main": OK, "nginx": _term(137)}, spec_names=("wait", "main", "nginx")),
+                 ("Succeeded", None, None), id="sidecar-sigkilled-pod-failed"),
+    pytest.param(_pod("Failed", {}, reason="NodeLost"), ("Failed", "NodeLost", "pod"), id="pod-failed-no-container-ended"),
     pytest.param(_pod("Running", {"wait": OK, "main": OK, "nginx": _term(2)}, spec_names=("wait", "main", "nginx")),
                  ("Failed", "nginx: Error (exit code 2)", "sidecar"), id="sidecar-failed"),
     pytest.param(_pod("Running", {"wait": OK, "main": OK, "nginx": RUNNING}, spec_names=("wait", "main", "nginx")),

@@ -390,6 +390,13 @@ class KubeClient:
                 return None
             raise
 
+    def delete_collection(self, rt: ResourceType, namespace: str | None = None, *, label_selector: str) -> None:
+        """DELETE on the collection (``deletecollection``): every object matching ``label_selector``."""
+        if not label_selector:
+            raise ValueError("delete_collection needs a label selector")
+        self.request("DELETE", rt.path(self._ns(rt, namespace)), query={"labelSelector": label_selector},
+                     body={"kind": "DeleteOptions", "apiVersion": "v1"})
+
     def watch(
         self,
         rt: ResourceType,

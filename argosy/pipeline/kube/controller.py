@@ -37,7 +37,9 @@ from argosy.pipeline.kube.objects import (
     LABEL_WORKFLOW,
     PodSettings,
     is_deleting,
+    pod_gc_due_at,
     ttl_due,
+    ttl_due_at,
 )
 from argosy.pipeline.kube.store import KubeStore
 
@@ -283,6 +285,8 @@ class Controller:
         self._lead_stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._runners: dict[tuple[str, str], threading.Thread] = {}
+        self._results_deleted: set[str] = set()
+        self._timers: dict[tuple[str, str], tuple[float, threading.Timer]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._main: threading.Thread | None = None
@@ -298,6 +302,10 @@ class Controller:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        with self._lock:
+            for _due, timer in self._timers.values():
+                timer.cancel()
+            self._timers.clear()
         if self._main is not None:
             self._main.join(timeout)
 
@@ -459,6 +467,7 @@ class Controller:
             return
         if self._is_running(namespace, name):
             return  # the runner is writing its last status; the next event brings us back
+        self._delete_task_results(wf)
         if fz.has_finalizer(wf):
             from argosy.pipeline.kube.gcpods import reconcile_gc
 
@@ -469,10 +478,54 @@ class Controller:
 
             with contextlib.suppress(NotFound):
                 collect_pods(self.api, store.get_workflow(name, namespace))
-        if not deleting and ttl_due(wf, datetime.now(UTC)):
+        now = datetime.now(UTC)
+        if not deleting and ttl_due(wf, now):
             log.info("deleting %s/%s (ttlStrategy)", namespace, name)
             with contextlib.suppress(WorkflowNotFound):
                 store.delete_workflow(name, namespace)
+            return
+        for due in (ttl_due_at(wf), pod_gc_due_at(wf)):  # come back when it is time, not at the next resync
+            if due is not None and due > now:
+                self._requeue_after((namespace, name), (due - now).total_seconds())
+
+    def _delete_task_results(self, wf: dict[str, Any]) -> None:
+        """Drop a completed workflow's WorkflowTaskResults (Argo's ``deleteTaskResults``): their outputs
+        are in the status now, and a long-lived workflow must not leave one object per step behind."""
+        meta = wf.get("metadata") or {}
+        if meta.get("labels", {}).get("workflows.argoproj.io/completed") != "true":
+            return
+        uid = str(meta.get("uid") or "")
+        with self._lock:
+            if uid in self._results_deleted:
+                return
+        try:
+            self.api.delete_collection(resource_type("WorkflowTaskResult"), meta.get("namespace"),
+                                       label_selector=f"{LABEL_WORKFLOW}={meta.get('name')}")
+        except KubeApiError as exc:
+            log.warning("deleting the task results of %s/%s: %s", meta.get("namespace"), meta.get("name"), exc)
+            return
+        with self._lock:
+            self._results_deleted.add(uid)
+
+    def _requeue_after(self, key: tuple[str, str], seconds: float) -> None:
+        """Reconcile ``key`` again in ``seconds`` (Argo's ``requeueAfter``); one timer per key, the earliest."""
+        due = time.monotonic() + seconds
+        with self._lock:
+            current = self._timers.get(key)
+            if current is not None and current[0] <= due + 0.05:
+                return
+            if current is not None:
+                current[1].cancel()
+            timer = threading.Timer(seconds + 0.05, self._fire, args=(key,))
+            timer.daemon = True
+            self._timers[key] = (due, timer)
+        timer.start()
+
+    def _fire(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._timers.pop(key, None)
+        if not self._lead_stop.is_set():
+            self.queue.add(key)
 
     def _pod_settings(self) -> PodSettings:
         return replace(self.settings.pods, instance_id=self.settings.instance_id)

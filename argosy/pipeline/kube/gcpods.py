@@ -172,7 +172,7 @@ def reconcile_gc(store: Any, api: KubeClient, name: str, namespace: str, setting
             try:
                 api.create(pods_rt, body, namespace)
             except KubeApiError as exc:
-                runs[task["metadata"]["name"]] = (2, f"pod {pod_name} could not be created: {exc}")
+                runs[task["metadata"]["name"]] = (lc.NOT_STARTED, f"pod {pod_name} could not be created: {exc}")
                 continue
             report.tasks_run.append(task["metadata"]["name"])
             report.waiting = True

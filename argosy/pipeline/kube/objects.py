@@ -53,12 +53,14 @@ __all__ = [
     "owner_reference",
     "parse_pod_spec_patch",
     "pod_outcome",
+    "pod_gc_due_at",
     "pods_to_collect",
     "secret_refs",
     "set_owner_reference",
     "strategic_merge",
     "task_result",
     "ttl_due",
+    "ttl_due_at",
 ]
 
 LABEL_WORKFLOW = "workflows.argoproj.io/workflow"
@@ -568,6 +570,7 @@ def infer_failed(pod: dict[str, Any]) -> tuple[str, str | None, str | None]:
     ctrs = init_statuses + sorted(_statuses(pod, "containerStatuses"), key=lambda c: _order(str(c.get("name"))))
     init_names = {c.get("name") for c in init_statuses}
     failed_pod = status.get("phase") == "Failed"
+    ended = False
     for cs in ctrs:
         name = str(cs.get("name"))
         waiting = (cs.get("state") or {}).get("waiting")
@@ -577,6 +580,7 @@ def infer_failed(pod: dict[str, Any]) -> tuple[str, str | None, str | None]:
                 text += f": {waiting['message']}"
             return "Error", text, "waiting"
         term = _terminated(cs)
+        ended = ended or (term is not None and name not in init_names)
         if term is None or int(term.get("exitCode") or 0) == 0:
             continue
         code = int(term.get("exitCode") or 0)
@@ -593,8 +597,10 @@ def infer_failed(pod: dict[str, Any]) -> tuple[str, str | None, str | None]:
         if code in (137, 143):  # sidecars killed after main ended
             continue
         return "Failed", msg, "sidecar"
-    if failed_pod:
+    if failed_pod and not ended:  # failed with no container outcome to explain it (node lost ...)
         return "Failed", str(status.get("reason") or "pod failed"), "pod"
+    # main and wait succeeded; only sidecars ended with 137/143, killed after main: a real kubelet
+    # then marks the pod Failed (a non-zero container exit in a restartPolicy Never pod), Argo not.
     return "Succeeded", None, None
 
 
@@ -720,15 +726,34 @@ def pods_to_collect(workflow: dict[str, Any], pods: list[dict[str, Any]], now: d
     return out
 
 
-def ttl_due(workflow: dict[str, Any], now: datetime) -> bool:
-    """``spec.ttlStrategy``: whether a completed workflow should be deleted now."""
+def ttl_due_at(workflow: dict[str, Any]) -> datetime | None:
+    """``spec.ttlStrategy``: when a completed workflow is to be deleted (None: never, or not completed)."""
     ttl = (workflow.get("spec") or {}).get("ttlStrategy") or {}
     status = workflow.get("status") or {}
     phase = status.get("phase")
     finished = _parse_time(status.get("finishedAt"))
     if phase not in ("Succeeded", "Failed", "Error") or finished is None or not ttl:
-        return False
+        return None
     seconds = ttl.get("secondsAfterSuccess") if phase == "Succeeded" else ttl.get("secondsAfterFailure")
     if seconds is None:
         seconds = ttl.get("secondsAfterCompletion")
-    return seconds is not None and now >= finished + timedelta(seconds=int(seconds))
+    return None if seconds is None else finished + timedelta(seconds=int(seconds))
+
+
+def ttl_due(workflow: dict[str, Any], now: datetime) -> bool:
+    """``spec.ttlStrategy``: whether a completed workflow should be deleted now."""
+    due = ttl_due_at(workflow)
+    return due is not None and now >= due
+
+
+def pod_gc_due_at(workflow: dict[str, Any]) -> datetime | None:
+    """When ``podGC`` with ``deleteDelayDuration`` next has pods to delete after the workflow ended
+    (the workflow's end plus the delay; per-pod strategies count from each node's end)."""
+    gc = (workflow.get("spec") or {}).get("podGC") or {}
+    status = workflow.get("status") or {}
+    if not gc.get("strategy") or not gc.get("deleteDelayDuration"):
+        return None
+    ends = [t for n in (status.get("nodes") or {}).values() if n.get("type") == "Pod" and (t := _parse_time(n.get("finishedAt")))]
+    finished = _parse_time(status.get("finishedAt"))
+    latest = max([*ends, *([finished] if finished else [])], default=None)
+    return None if latest is None else latest + timedelta(seconds=_duration(gc.get("deleteDelayDuration")))
