@@ -7,12 +7,13 @@ reports back a :class:`PodResult`. Nothing here knows about steps, DAGs or retri
 from __future__ import annotations
 
 import abc
+import queue
 from dataclasses import dataclass, field
 from typing import Any
 
 from argosy.pipeline.model import Artifact, Outputs, Template
 
-__all__ = ["Executor", "PodRequest", "PodResult"]
+__all__ = ["Executor", "PodRequest", "PodResult", "drain"]
 
 
 @dataclass
@@ -75,3 +76,18 @@ class Executor(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most executors need nothing
         """Release resources; running pods are killed."""
+
+
+def drain(results: queue.Queue[PodResult], timeout: float | None) -> list[PodResult]:
+    """:meth:`Executor.wait` over a results queue: wait up to ``timeout`` (None: forever, 0: not at
+    all) for the first result, then take every other one already there."""
+    out: list[PodResult] = []
+    try:
+        out.append(results.get(timeout=timeout) if timeout is None or timeout > 0 else results.get_nowait())
+    except queue.Empty:
+        return out
+    while True:
+        try:
+            out.append(results.get_nowait())
+        except queue.Empty:
+            return out

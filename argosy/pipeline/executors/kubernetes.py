@@ -35,7 +35,7 @@ from typing import Any
 
 from argosy.errors import ArgosyError, ExecutorError
 from argosy.pipeline.config import ControllerConfig
-from argosy.pipeline.executors.base import Executor, PodRequest, PodResult
+from argosy.pipeline.executors.base import Executor, PodRequest, PodResult, drain
 from argosy.pipeline.kube.client import Conflict, Gone, KubeApiError, KubeClient, NotFound, resource_type
 from argosy.pipeline.kube.objects import (
     ANNOTATION_NODE_ID,
@@ -208,17 +208,7 @@ class KubernetesExecutor(Executor):
     def wait(self, timeout: float | None) -> list[PodResult]:
         if self.stop.is_set():
             raise ShutdownRequested("controller is stopping")
-        out: list[PodResult] = []
-        try:
-            first = self._results.get(timeout=timeout) if timeout is None or timeout > 0 else self._results.get_nowait()
-            out.append(first)
-        except queue.Empty:
-            return out
-        while True:
-            try:
-                out.append(self._results.get_nowait())
-            except queue.Empty:
-                return out
+        return drain(self._results, timeout)
 
     def kill(self, pod_name: str, message: str) -> None:
         with self._lock:

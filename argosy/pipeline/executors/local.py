@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from argosy.errors import ArgosyError, ExecutorError
 from argosy.pipeline.config import ControllerConfig
-from argosy.pipeline.executors.base import Executor, PodRequest, PodResult
+from argosy.pipeline.executors.base import Executor, PodRequest, PodResult, drain
 from argosy.pipeline.model import Artifact, Outputs, Parameter, Template
 from argosy.pipeline.status import format_time, now
 
@@ -106,16 +106,7 @@ class LocalExecutor(Executor):
         thread.start()
 
     def wait(self, timeout: float | None) -> list[PodResult]:
-        out: list[PodResult] = []
-        try:
-            out.append(self._results.get(timeout=timeout) if timeout is None or timeout > 0 else self._results.get_nowait())
-        except queue.Empty:
-            return out
-        while True:
-            try:
-                out.append(self._results.get_nowait())
-            except queue.Empty:
-                return out
+        return drain(self._results, timeout)
 
     def kill(self, pod_name: str, message: str) -> None:
         with self._lock:
