@@ -8,7 +8,6 @@ entry point prints one line; a blocked deletion or a failed retry exits with sta
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -20,10 +19,17 @@ from argosy.errors import SpecError
 __all__ = ["events", "gc"]
 
 
-def _store() -> Any:
-    from argosy.pipeline.local import open_store
+def _store(namespace: str | None = None, *, local_only: str | None = None) -> Any:
+    """The CLI's store (local, or the cluster's with ``--kubernetes``); ``local_only`` names a
+    command that only makes sense where GC runs in local processes."""
+    from argosy.cli.main import _store as store_of
 
-    return open_store(os.environ.get("ARGOSY_HOME"))
+    store = store_of(namespace)
+    if local_only and getattr(store, "is_cluster", False):
+        raise SpecError(f"`argosy gc {local_only}` runs artifact GC in local processes; on a cluster the controller "
+                        "collects artifacts with GC pods (`kubectl get wfat`, the ArtifactGCError condition); "
+                        "`argosy delete --force` drops the finalizer of a workflow whose GC cannot succeed")
+    return store
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -53,7 +59,7 @@ def retry_cmd(name: str, namespace: str | None) -> None:
     """Re-run failed artifact GC of workflow NAME (and finish its deletion if one was requested)."""
     from argosy.gc.lifecycle import retry
 
-    report = retry(_store(), name, namespace)
+    report = retry(_store(namespace, local_only="retry"), name, namespace)
     if report.record_deleted:
         click.echo(f"Workflow '{name}' deleted")
     for label in report.deleted:
@@ -79,7 +85,7 @@ def run_cmd(watch: bool, interval: float, passes: int) -> None:
     from argosy.gc.lifecycle import reconcile_all
     from argosy.gc.retention import run_once
 
-    store = _store()
+    store = _store(local_only="run")
     done = 0
     while True:
         for name, outcome in run_once(store):
@@ -128,7 +134,7 @@ def orphans_cmd(repository_ref: str | None, prefixes: tuple[str, ...], older: st
     from argosy.pipeline.artifacts import ArtifactManager
     from argosy.pipeline.engine.operator import duration_seconds
 
-    store = _store()
+    store = _store(namespace)
     repo = _repository(store, repository_ref, namespace)
     driver = ArtifactManager(store, repo, namespace).repository_driver()
     chosen = list(prefixes) or repository_prefixes(repo.spec)
@@ -165,7 +171,7 @@ def orphans_cmd(repository_ref: str | None, prefixes: tuple[str, ...], older: st
 @click.option("-n", "--namespace", default=None)
 def events(name: str, namespace: str | None) -> None:
     """List the events of workflow NAME (TYPE REASON MESSAGE)."""
-    items = _store().list_events(name, namespace)
+    items = _store(namespace).list_events(name, namespace)
     if not items:
         click.echo("No events found")
         return
