@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import deque
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,15 @@ def _expand_dependency(name: str, task: DAGTask | None) -> str:
         if task.continue_on.failed:
             results.append(f"{name}.Failed")
     return "(" + " || ".join(results) + ")"
+
+
+def _dependency_ok(state: dict[str, bool], task: DAGTask | None) -> bool:
+    """What :func:`_expand_dependency`'s expression says, for one dependency's state."""
+    if state["Succeeded"] or state["Skipped"] or state["Daemoned"]:
+        return True
+    if task is not None and task.continue_on is not None:
+        return bool((task.continue_on.error and state["Errored"]) or (task.continue_on.failed and state["Failed"]))
+    return False
 
 
 def task_dependencies(task: DAGTask, tasks: dict[str, DAGTask]) -> tuple[list[str], str]:
@@ -69,13 +79,7 @@ def execute_dag(op: Operator, node_name: str, holder: Any, ctx: Context, tmpl: T
         return node
     op.remember_boundary(node, tmpl)
     assert tmpl.dag is not None
-    tasks = {t.name: t for t in tmpl.dag.tasks}
-    deps: dict[str, tuple[list[str], str]] = {name: task_dependencies(t, tasks) for name, t in tasks.items()}
-    if tmpl.dag.target:
-        targets = tmpl.dag.target.split(" ")
-    else:
-        dependents = {d for ds, _ in deps.values() for d in ds}
-        targets = sorted(n for n in tasks if n not in dependents)
+    tasks, deps, targets = _dag_shape(op, tmpl)
     dctx = _DagCtx(node_name, node.id, tasks, deps, ctx, tmpl, Opts(node.id, opts.on_exit, opts.depth))
     for name in targets:
         if name not in tasks:
@@ -83,7 +87,9 @@ def execute_dag(op: Operator, node_name: str, holder: Any, ctx: Context, tmpl: T
         op._execute_task(dctx, name)
         tnode = op.get(f"{node_name}.{name}")
         if tnode is not None and tnode.completed:
-            op.run_exit_hook(exit_hook_of(tasks[name], op.wf.spec.arguments), tnode, dctx.opts, ctx, f"tasks.{name}", op._task_scope(dctx, name))
+            hook = exit_hook_of(tasks[name], op.wf.spec.arguments)
+            if hook is not None:  # the scope (every ancestor's outputs) only when a hook needs it
+                op.run_exit_hook(hook, tnode, dctx.opts, ctx, f"tasks.{name}", op._task_scope(dctx, name))
     phase = op._assess(dctx, targets)
     if phase == RUNNING:
         return node
@@ -107,6 +113,28 @@ def execute_dag(op: Operator, node_name: str, holder: Any, ctx: Context, tmpl: T
         op.add_global_outputs(outputs)
     node.outbound_nodes = op._targets_outbound(dctx, targets)
     return op.mark(node, SUCCEEDED)
+
+def _dag_shape(op: Operator, tmpl: Template) -> tuple[dict[str, DAGTask], dict[str, tuple[list[str], str]], list[str]]:
+    """Tasks by name, their dependencies and the DAG's targets: computed once per processed template.
+
+    The operator reuses the processed ``dag`` template object from pass to pass while its inputs do
+    not change, so this is computed once per DAG node instead of once per pass (it was 55,000
+    ``task_dependencies`` calls for a 5,000-task DAG over 11 passes).
+    """
+    cached = op.dag_shapes.get(id(tmpl))
+    if cached is not None and cached[0] is tmpl:
+        return cached[1]
+    assert tmpl.dag is not None
+    tasks = {t.name: t for t in tmpl.dag.tasks}
+    deps: dict[str, tuple[list[str], str]] = {name: task_dependencies(t, tasks) for name, t in tasks.items()}
+    if tmpl.dag.target:
+        targets = tmpl.dag.target.split(" ")
+    else:
+        dependents = {d for ds, _ in deps.values() for d in ds}
+        targets = sorted(n for n in tasks if n not in dependents)
+    op.dag_shapes[id(tmpl)] = (tmpl, (tasks, deps, targets))
+    return tasks, deps, targets
+
 
 def _targets_outbound(op: Operator, dctx: _DagCtx, targets: list[str]) -> list[str]:
     out: list[str] = []
@@ -166,7 +194,9 @@ def _execute_task(op: Operator, dctx: _DagCtx, name: str) -> None:
         if not _task_hooks(op, dctx, name, task, node):
             return
         if node.completed:
-            op.run_exit_hook(exit_hook_of(task, op.wf.spec.arguments), node, dctx.opts, dctx.ctx, f"tasks.{name}", op._task_scope(dctx, name))
+            hook = exit_hook_of(task, op.wf.spec.arguments)
+            if hook is not None:
+                op.run_exit_hook(hook, node, dctx.opts, dctx.ctx, f"tasks.{name}", op._task_scope(dctx, name))
         return
     dep_names, logic = dctx.deps[name]
     group = node if node is not None and node.type == "TaskGroup" else None
@@ -286,6 +316,11 @@ def _evaluate_depends(op: Operator, dctx: _DagCtx, name: str, dep_names: list[st
             "AnySucceeded": any_ok,
             "AllFailed": all_failed,
         }
+    task = dctx.tasks.get(name)
+    if task is not None and not task.depends:
+        # Plain ``dependencies``: the AND of each dependency's expansion (``_expand_dependency``),
+        # evaluated directly; compiling one expression per task cost ~0.4 ms x N tasks.
+        return all(_dependency_ok(env[dep.replace("-", "_")], dctx.tasks.get(dep)) for dep in dep_names), True
     try:
         result = _compiled(logic).run(env)
     except ExpressionError as exc:
@@ -299,10 +334,10 @@ def _assess(op: Operator, dctx: _DagCtx, targets: list[str]) -> str:
     target_ids = {f"{dctx.name}.{t}": t for t in targets}
     target_phase: dict[str, str] = {t: "" for t in targets}
     boundary = op.nodes[dctx.node_id]
-    queue: list[tuple[str, str]] = [(c, SUCCEEDED) for c in boundary.children or []]
+    queue: deque[tuple[str, str]] = deque((c, SUCCEEDED) for c in boundary.children or [])
     seen: set[tuple[str, str]] = set()
     while queue:
-        nid, branch = queue.pop(0)
+        nid, branch = queue.popleft()
         if (nid, branch) in seen:
             continue
         seen.add((nid, branch))

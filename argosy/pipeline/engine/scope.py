@@ -128,7 +128,9 @@ def process_args(
     """``ProcessArgs``: bind arguments to inputs, then substitute globals, locals and inputs."""
     from argosy.pipeline.templating import substitute
 
-    new = tmpl.model_copy(deep=True)
+    # Only ``inputs`` is changed in place below; the rest is rebuilt by the dump/substitute/parse
+    # at the end, so a deep copy of the whole template (every task of a DAG) is not needed.
+    new = tmpl.model_copy(update={"inputs": tmpl.inputs.model_copy(deep=True)}) if tmpl.inputs is not None else tmpl
     args = args or Arguments()
     arg_params = {p.name: p for p in args.parameters or []}
     arg_arts = {a.name: a for a in args.artifacts or []}
