@@ -166,3 +166,20 @@ def test_cluster_retry_leaves_the_run_to_the_controller(kube_pods: Any, store: A
     assert again.exit_code == 1 and "is not failed or errored" in again.output
     assert len(runs) == 2
     server.close()
+
+
+def test_submit_foreground_runs_the_engine_in_the_cli_without_a_controller(kube_pods: Any, store: Any, tmp_path: Any) -> None:
+    """``argosy --kubeconfig K submit --foreground``: pods on the cluster, the engine in this process."""
+    path = tmp_path / "wf.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "fg-"},
+        "spec": {"entrypoint": "m", "templates": [{"name": "m", "script": {"image": "python", "command": ["sh"], "source": "echo in a pod"}}]},
+    }))
+    result = _argosy(kube_pods.kubeconfig(namespace="default"), "submit", str(path), "--foreground", "-o", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    record = json.loads(result.output)
+    assert record["status"]["phase"] == "Succeeded"
+    assert next(iter(record["status"]["nodes"].values()))["outputs"]["result"] == "in a pod"
+    assert kube_pods.list("v1", "Pod", "default", f"workflows.argoproj.io/workflow={record['metadata']['name']}")
