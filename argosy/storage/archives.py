@@ -21,11 +21,13 @@ import contextlib
 import fcntl
 import functools
 import io
+import itertools
 import os
 import shutil
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 import zipfile
 import zlib
@@ -479,29 +481,56 @@ def _gnu_tar_stream(tar: str, src: bytes, emit: Callable[[memoryview], None]) ->
     """Let GNU tar write the tar stream of directory ``src``; we only choose and check the members.
 
     The member list comes from the same sorted walk as the Python writer (so both produce the same
-    layout, and special files are refused before anything is written) and is handed to tar via a
-    temp file, so memory stays flat whatever the member count.  Returns False, having emitted
-    nothing, for trees below ``_GNU_TAR_MIN_MEMBERS``: spawning tar costs ~1.7 ms and it saves
-    ~6 µs per member, so small trees are faster in Python.
+    layout, and special files are refused) and is fed to tar through a pipe *while* the walk goes
+    on, so walking overlaps with tar and compression (walking first cost ~5 µs per member of
+    serial work before tar's first byte).  A walk error stops tar and is raised once its output is
+    drained; nothing it wrote is reported as complete.  Returns False, having emitted nothing, for
+    trees below ``_GNU_TAR_MIN_MEMBERS``: spawning tar costs ~1.7 ms and it saves ~6 µs per member,
+    so small trees are faster in Python.
     """
     norm = os.path.normpath(os.path.abspath(src))
     base = os.path.basename(norm) or b"root"
-    with tempfile.TemporaryFile() as names, tempfile.TemporaryFile() as errors:
-        names.write(base + b"\0")
-        count = 1
+
+    def names() -> Iterator[bytes]:
+        yield base
         for name, path, st in _walk(src, base):
             if stat.S_ISSOCK(st.st_mode):
                 continue
             _check_packable(path, st.st_mode)
-            names.write(name + b"\0")
-            count += 1
-        if count < _GNU_TAR_MIN_MEMBERS:
-            return False
-        names.seek(0)
-        argv = [tar, "--create", "--file=-", "--format=gnu", "--numeric-owner", "--no-recursion",
-                "--directory", os.fsdecode(os.path.dirname(norm)), "--null", "--verbatim-files-from",
-                "--files-from=-"]
-        proc = subprocess.Popen(argv, stdin=names, stdout=subprocess.PIPE, stderr=errors, bufsize=0)
+            yield name
+
+    members = names()
+    first = list(itertools.islice(members, _GNU_TAR_MIN_MEMBERS))
+    if len(first) < _GNU_TAR_MIN_MEMBERS:
+        return False
+    argv = [tar, "--create", "--file=-", "--format=gnu", "--numeric-owner", "--no-recursion",
+            "--directory", os.fsdecode(os.path.dirname(norm)), "--null", "--verbatim-files-from",
+            "--files-from=-"]
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, bufsize=0)
+        walk_error: list[BaseException] = []
+
+        def feed() -> None:
+            stdin: Any = proc.stdin
+            batch = bytearray()
+            try:
+                for name in itertools.chain(first, members):
+                    batch += name + b"\0"
+                    if len(batch) >= 1 << 16:
+                        stdin.write(batch)
+                        batch.clear()
+                stdin.write(batch)
+            except BrokenPipeError:
+                pass  # tar stopped early: its exit status says why
+            except BaseException as exc:
+                walk_error.append(exc)
+                proc.kill()  # never let a partial member list pass for the whole tree
+            finally:
+                with contextlib.suppress(OSError):
+                    stdin.close()
+
+        feeder = threading.Thread(target=feed, name="argosy-tar-names", daemon=True)
+        feeder.start()
         pipe: Any = proc.stdout
         try:
             buf = memoryview(bytearray(COPY_BUFSIZE))
@@ -513,6 +542,9 @@ def _gnu_tar_stream(tar: str, src: bytes, emit: Callable[[memoryview], None]) ->
                 proc.kill()
                 proc.wait()
             pipe.close()
+            feeder.join()
+        if walk_error:
+            raise walk_error[0]
         if rc:
             errors.seek(0)
             detail = errors.read(4000).decode("utf-8", "replace").strip().replace("\n", "; ")
