@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -243,3 +244,43 @@ def test_ttl_and_pod_gc_delays_are_honoured_on_time_not_at_the_next_resync(kube_
 
     kube_pods.wait_for(gone, 20, "ttlStrategy to delete the workflow")
     assert time.monotonic() - finished >= 2.5  # not before its time either
+
+
+def test_a_pod_stuck_on_a_missing_secret_says_why_and_starts_once_it_exists(kube_pods: Any, start_controller: Any, store: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found on the real cluster: such a pod stays PodInitializing (no reason in its status, so Argo shows
+    nothing); the kubelet's FailedMount event becomes the node's message."""
+    from argosy.pipeline.executors import kubernetes as kx
+
+    monkeypatch.setattr(kx, "STUCK_AFTER", 0.5)
+    monkeypatch.setattr(kx, "STUCK_CHECK_PERIOD", 0.2)
+    start_controller()
+    name = submit(store, {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "stuck-"},
+                          "spec": {"entrypoint": "m", "volumes": [{"name": "creds", "secret": {"secretName": "later"}}],
+                                   "templates": [{"name": "m", "container": {
+                                       "image": "alpine", "command": ["cat", "/creds/token"],
+                                       "volumeMounts": [{"name": "creds", "mountPath": "/creds"}]}}]}})
+    expected = 'FailedMount: MountVolume.SetUp failed for volume "creds" : secret "later" not found'
+
+    def message() -> Any:
+        node = (store.get_workflow(name).get("status") or {}).get("nodes", {}).get(name) or {}
+        return node if node.get("message") == expected else None
+
+    node = kube_pods.wait_for(message, 20, "the FailedMount message on the node")
+    assert node["phase"] == "Pending"
+    for var in ("ARGOSY_BACKEND", "ARGOSY_KUBECONFIG", "ARGOSY_KUBE_CONTEXT"):  # the CLI sets them in-process
+        monkeypatch.delenv(var, raising=False)
+    assert expected in re.sub(r"\s+", " ", _argosy_get(kube_pods, name))
+    kube_pods.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "later", "namespace": "default"},
+                     "stringData": {"token": "s3cr3t"}})
+    wf = wait_done(kube_pods, store, name)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert nodes_by_display(wf)[name]["outputs"]["result"] == "s3cr3t"
+
+
+def _argosy_get(kube: Any, name: str) -> str:
+    from click.testing import CliRunner
+
+    from argosy.cli.main import cli
+
+    return CliRunner().invoke(cli, ["--kubeconfig", str(kube.kubeconfig(namespace="default")), "get", name]).output

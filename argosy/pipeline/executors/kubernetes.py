@@ -29,7 +29,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +59,10 @@ log = logging.getLogger(__name__)
 POD_DELETED = "pod deleted"
 #: how long adoption waits for stale pods (of nodes a `retry` reset) to be gone before relaunching
 STALE_POD_TIMEOUT = 60.0
+#: a pod Pending this long with no reason in its status (PodInitializing, ContainerCreating) gets its
+#: newest Warning event as the node's message; checked at most every STUCK_CHECK_PERIOD seconds
+STUCK_AFTER = 10.0
+STUCK_CHECK_PERIOD = 5.0
 
 
 class ShutdownRequested(ArgosyError):
@@ -74,6 +78,8 @@ class _Tracked:
     exists: bool = False
     #: the last (phase, message) reported while the pod runs
     last_progress: tuple[str, str | None] | None = None
+    #: when tracking began (monotonic), to tell a slow start from a stuck one
+    since: float = field(default_factory=time.monotonic)
 
 
 class KubernetesExecutor(Executor):
@@ -110,6 +116,7 @@ class KubernetesExecutor(Executor):
         self._labelled: set[str] = set()
         self._collected: set[str] = set()
         self._gc_fingerprint: tuple[frozenset[str], Any] | None = None
+        self._next_diagnosis = 0.0
 
     # ------------------------------------------------------------------ Executor API
 
@@ -208,7 +215,46 @@ class KubernetesExecutor(Executor):
     def wait(self, timeout: float | None) -> list[PodResult]:
         if self.stop.is_set():
             raise ShutdownRequested("controller is stopping")
+        self._diagnose_stuck()
+        if timeout is None or timeout > STUCK_CHECK_PERIOD:
+            timeout = STUCK_CHECK_PERIOD  # the engine polls again; stuck pods are looked at in between
         return drain(self._results, timeout)
+
+    def _diagnose_stuck(self) -> None:
+        """Say why a pod does not start when its status does not (Argo shows nothing then): a missing
+        Secret or ConfigMap volume, a PVC that does not bind ... are only in Warning events about the pod
+        (``FailedMount: MountVolume.SetUp failed for volume "x" : secret "y" not found``)."""
+        now = time.monotonic()
+        if now < self._next_diagnosis:
+            return
+        self._next_diagnosis = now + STUCK_CHECK_PERIOD
+        with self._lock:
+            stuck = {t.pod_name: t for t in self._tracked.values()
+                     if t.exists and now - t.since >= STUCK_AFTER and (t.last_progress is None or t.last_progress[0] == "Pending")}
+        if not stuck:
+            return
+        try:
+            events = self.api.list_objects(resource_type("Event"), self.namespace, field_selector="type=Warning").get("items") or []
+        except KubeApiError as exc:
+            log.debug("listing events for stuck pods: %s", exc)
+            return
+        newest: dict[str, tuple[str, dict[str, Any]]] = {}
+        for ev in events:
+            involved = ev.get("involvedObject") or {}
+            pod = involved.get("name")
+            if involved.get("kind") != "Pod" or pod not in stuck:
+                continue
+            when = str(ev.get("lastTimestamp") or ev.get("eventTime") or "")
+            if pod not in newest or when >= newest[pod][0]:
+                newest[pod] = (when, ev)
+        for pod, (_when, ev) in newest.items():
+            tracked = stuck[pod]
+            progress = ("Pending", f"{ev.get('reason')}: {ev.get('message')}")
+            with self._lock:
+                if tracked.last_progress == progress or pod in self._reported or pod not in self._tracked:
+                    continue
+                tracked.last_progress = progress
+            self._results.put(PodResult(pod, tracked.node_id, "Pending", progress[1]))
 
     def kill(self, pod_name: str, message: str) -> None:
         with self._lock:

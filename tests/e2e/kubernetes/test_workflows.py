@@ -597,6 +597,41 @@ def test_failure_messages(ns: Kube) -> None:
     assert "longer than the specified deadline" in (n["deadline"].get("message") or ""), n["deadline"]
 
 
+MISSING_SECRET = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: stuck-}
+spec:
+  entrypoint: main
+  volumes: [{name: creds, secret: {secretName: created-later}}]
+  templates:
+  - name: main
+    container:
+      image: E2E_IMAGE
+      command: [cat, /creds/token]
+      volumeMounts: [{name: creds, mountPath: /creds}]
+"""
+
+
+def test_missing_secret_is_reported_then_the_step_runs(ns: Kube) -> None:
+    """Found here, not on the fake: a pod whose Secret volume is missing stays PodInitializing with
+    nothing in its status; the node's message must say why (the kubelet's FailedMount event)."""
+    kube = ns
+    name = kube.submit(_loc(kube, MISSING_SECRET))
+
+    def reported() -> Any:
+        node = ((kube.get_wf(name) or {}).get("status") or {}).get("nodes", {}).get(name) or {}
+        return node if 'secret "created-later" not found' in (node.get("message") or "") else None
+
+    node = kube.wait_for("the FailedMount message on the node", reported, 120, diag=name)
+    assert node["phase"] == "Pending" and node["message"].startswith("FailedMount: "), node
+    kube.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "created-later", "namespace": kube.ns},
+                "stringData": {"token": "now-here"}})
+    final = kube.wait_phase(name, timeout=180)
+    assert final["status"]["phase"] == "Succeeded", kube.diagnose(name, final)
+    assert nodes(final)[name]["outputs"]["result"] == "now-here"
+
+
 # ------------------------------------------------------------------------------------ pod GC, TTL, task results
 
 POD_GC = """
