@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from argosy.pipeline.kube.objects import PodOutcome, combine_result, infer_failed, pod_outcome
+from argosy.pipeline.kube.objects import (
+    PodOutcome,
+    combine_result,
+    explain_pending,
+    infer_failed,
+    pod_outcome,
+)
 
 from .conftest import Gate, nodes_by_display, submit, wait_done
 
@@ -137,3 +143,17 @@ def test_failures_on_the_cluster(kube_pods: Any, start_controller: Any, store: A
     }
     assert nodes_by_display(results["exit"])[names["exit"]]["outputs"]["exitCode"] == "3"
     gate.close()
+
+
+def test_explain_pending_prefers_the_specific_repeated_message() -> None:
+    """Events a real kubelet gave for a pod whose Secret volume was missing (seen on the e2e cluster)."""
+    events = [
+        {"reason": "FailedMount", "count": 9, "lastTimestamp": "2026-11-24T10:17:02Z",
+         "message": 'MountVolume.SetUp failed for volume "secret-minio" : secret "minio" not found'},
+        {"reason": "FailedMount", "count": 1, "lastTimestamp": "2026-11-24T10:18:05Z",
+         "message": "Unable to attach or mount volumes: unmounted volumes=[secret-minio]: timed out waiting for the condition"},
+        {"reason": "Scheduled", "count": 1, "lastTimestamp": "2026-11-24T10:14:00Z", "message": "Successfully assigned demo/p to vm"},
+    ]
+    assert explain_pending(events) == 'FailedMount: MountVolume.SetUp failed for volume "secret-minio" : secret "minio" not found'
+    later = {"reason": "FailedCreatePodSandBox", "count": 1, "lastTimestamp": "2026-11-24T10:19:00Z", "message": "network not ready"}
+    assert explain_pending([*events, later]) == "FailedCreatePodSandBox: network not ready"

@@ -47,6 +47,7 @@ from argosy.pipeline.kube.objects import (
     PodSettings,
     build_pod,
     combine_result,
+    explain_pending,
     pod_outcome,
     pods_to_collect,
 )
@@ -238,18 +239,14 @@ class KubernetesExecutor(Executor):
         except KubeApiError as exc:
             log.debug("listing events for stuck pods: %s", exc)
             return
-        newest: dict[str, tuple[str, dict[str, Any]]] = {}
+        by_pod: dict[str, list[dict[str, Any]]] = {}
         for ev in events:
             involved = ev.get("involvedObject") or {}
-            pod = involved.get("name")
-            if involved.get("kind") != "Pod" or pod not in stuck:
-                continue
-            when = str(ev.get("lastTimestamp") or ev.get("eventTime") or "")
-            if pod not in newest or when >= newest[pod][0]:
-                newest[pod] = (when, ev)
-        for pod, (_when, ev) in newest.items():
+            if involved.get("kind") == "Pod" and involved.get("name") in stuck:
+                by_pod.setdefault(str(involved["name"]), []).append(ev)
+        for pod, evs in by_pod.items():
             tracked = stuck[pod]
-            progress = ("Pending", f"{ev.get('reason')}: {ev.get('message')}")
+            progress = ("Pending", explain_pending(evs))
             with self._lock:
                 if tracked.last_progress == progress or pod in self._reported or pod not in self._tracked:
                     continue

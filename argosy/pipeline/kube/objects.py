@@ -44,6 +44,7 @@ __all__ = [
     "PodSettings",
     "build_pod",
     "combine_result",
+    "explain_pending",
     "finalizer_patch",
     "infer_failed",
     "input_artifact_dest",
@@ -551,6 +552,19 @@ def _pending_reason(pod: dict[str, Any]) -> str | None:
         if cond.get("reason") == "Unschedulable":
             return f"{cond['reason']}: {cond['message']}" if cond.get("message") else "Unschedulable"
     return None
+
+
+def explain_pending(events: list[dict[str, Any]]) -> str:
+    """``REASON: message`` for a pod that waits without a reason in its status, from its Warning events:
+    the newest reason and, within it, the most repeated message (the kubelet repeats the specific
+    ``secret "x" not found`` every few seconds, its generic ``timed out waiting`` every 2 minutes)."""
+
+    def when(e: dict[str, Any]) -> str:
+        return str(e.get("lastTimestamp") or e.get("eventTime") or "")
+
+    reason = max(events, key=when).get("reason")
+    ev = max((e for e in events if e.get("reason") == reason), key=lambda e: (int(e.get("count") or 1), when(e)))
+    return f"{ev.get('reason')}: {ev.get('message')}"
 
 
 def _order(name: str) -> tuple[int, str]:
