@@ -447,7 +447,7 @@ def _log_lines(store: Any, record: dict[str, Any], offsets: dict[str, int] | Non
         pname = node["_pod"]
         if pod and pod not in (pname, node.get("id"), node.get("displayName"), node.get("name")):
             continue
-        path = store.log_path(wf_name, pname)
+        path = store.log_path(wf_name, pname, record["metadata"].get("namespace"))
         if not path.exists():
             continue
         with path.open("rb") as fh:

@@ -201,8 +201,10 @@ class StoreBase:
         """Wall clock for expiry and staleness maths (a method so tests can move time on)."""
         return time.time()
 
-    def log_path(self, workflow_name: str, pod_name: str) -> Path:
-        """Where a step's combined output is written: ``logs/<workflow>/<pod>.log`` (dir created)."""
+    def log_path(self, workflow_name: str, pod_name: str, namespace: str | None = None) -> Path:
+        """Where a step's combined output is written: ``logs/<workflow>/<pod>.log`` (dir created).
+
+        ``namespace`` is accepted for the cluster store's sake; local workflow names are unique."""
         for part in (workflow_name, pod_name):
             if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
                 raise SpecError(f"invalid name for a log file: {part!r}")

@@ -16,7 +16,6 @@ from typing import Any
 from argosy import __version__
 from argosy.errors import WorkflowNotFound
 from argosy.pipeline.names import pod_name
-from argosy.pipeline.store import Store
 from argosy.server.app import HTTPError, Request, Response, Router
 
 __all__ = ["TERMINAL", "WorkflowApi", "apply_fields", "pod_nodes"]
@@ -112,11 +111,17 @@ def stream_events(req: Request, events: Iterator[dict[str, Any]]) -> Response:
 class WorkflowApi:
     """Handlers for ``/api/v1/...``; one instance per server, shared by its threads."""
 
-    def __init__(self, store: Store, info: dict[str, Any]) -> None:
+    def __init__(self, store: Any, info: dict[str, Any]) -> None:  # a Store or a cluster's KubeStore
         self.store = store
         self.info_extra = info
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _list(self, namespace: str | None, **kwargs: Any) -> list[dict[str, Any]]:
+        """Workflows of ``namespace``, or of every namespace when None (a cluster store says so explicitly)."""
+        if getattr(self.store, "is_cluster", False):
+            kwargs["all_namespaces"] = namespace is None
+        return self.store.list_workflows(namespace, **kwargs)  # type: ignore[no-any-return]
 
     def _load(self, name: str, namespace: str | None) -> dict[str, Any]:
         from argosy.pipeline.local import detect_orphan
@@ -180,7 +185,7 @@ class WorkflowApi:
         phases = req.args("phase") or None  # Argosy: filter by phase without a label selector
         prefix = req.arg("nameFilter") if req.arg("nameFilterType", "Prefix") == "Prefix" else None
         fetch = None if limit is None else offset + limit + 1
-        records = self.store.list_workflows(ns, phases=phases, label_selector=selector, prefix=prefix or None, limit=fetch)
+        records = self._list(ns, phases=phases, label_selector=selector, prefix=prefix or None, limit=fetch)
         if field_sel.get("metadata.name"):
             records = [r for r in records if r["metadata"]["name"] == field_sel["metadata.name"]]
         records = records[offset:]
@@ -338,7 +343,7 @@ class WorkflowApi:
             seen: dict[str, str] = {}
             last_beat = time.monotonic()
             while not req.client_gone():
-                records = self.store.list_workflows(ns, label_selector=selector, prefix=only)
+                records = self._list(ns, label_selector=selector, prefix=only)
                 if only:
                     records = [r for r in records if r["metadata"]["name"] == only]
                 current: dict[str, str] = {}
@@ -424,7 +429,7 @@ class WorkflowApi:
                 for pname, node in pod_nodes(rec):
                     if pod and pname != pod:
                         continue
-                    batch.extend(_read_new(store.logs_dir / wf_name / f"{pname}.log", pname, offsets,
+                    batch.extend(_read_new(store.log_path(wf_name, pname, ns), pname, offsets,
                                            final=done or node.get("phase") in TERMINAL))
                 if first and tail is not None:
                     batch = _tail(batch, tail)

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from argosy.errors import ArtifactNotFound, StorageError, WorkflowNotFound
-from argosy.pipeline.store import Store
 from argosy.server.app import HTTPError, Request, Response, Router, iter_file
 
 __all__ = ["ArtifactRoutes", "ARTIFACT_CSP"]
@@ -391,7 +390,7 @@ class Located:
 class ArtifactRoutes:
     """Resolves ``(namespace, workflow, node, artifact)`` and serves the bytes."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Any) -> None:  # a Store or a cluster's KubeStore
         self.store = store
         self._managers: dict[str, tuple[float, Any]] = {}
         self._layouts: OrderedDict[tuple[str, str, str], Layout] = OrderedDict()

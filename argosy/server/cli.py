@@ -48,8 +48,11 @@ def server(port: int, host: str, auth_mode: str, secure: bool, cert_file: Path |
     elif secure:
         tls, generated = self_signed_context(home, [host])
         click.echo(f"using the self-signed certificate {generated}", err=True)
+    from argosy.pipeline.kube.cli import cluster_store_from_env
+
+    cluster = cluster_store_from_env()  # `argosy --kubernetes server`: the cluster's workflows
     config = ServerConfig(home=home, host=host, port=port, auth_mode=auth_mode,  # type: ignore[arg-type]
-                          insecure_bind=insecure_bind, tls=tls)
+                          insecure_bind=insecure_bind, tls=tls, store=cluster)
     try:
         httpd = create_server(config)
     except OSError as exc:
@@ -57,7 +60,8 @@ def server(port: int, host: str, auth_mode: str, secure: bool, cert_file: Path |
     bound = httpd.server_address[1]
     scheme = "https" if tls else "http"
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"argosy server listening on {scheme}://{shown}:{bound} (auth mode: {auth_mode}, home: {home})", err=False)
+    serving = f"cluster {cluster.api.host}" if cluster is not None else f"home: {home}"
+    click.echo(f"argosy server listening on {scheme}://{shown}:{bound} (auth mode: {auth_mode}, {serving})", err=False)
     if auth_mode == "client":
         click.echo("log in with a token from `argosy auth token`")
     sys.stdout.flush()

@@ -34,9 +34,12 @@ class ServerConfig:
     tls: ssl.SSLContext | None = None
     reviewer: TokenReviewer | None = None
     extra_info: dict[str, Any] = field(default_factory=dict)
+    #: serve this store's workflows (a cluster's :class:`KubeStore`) instead of ``home``'s; tokens
+    #: and certificates still live under ``home``
+    store: Any = None
 
 
-def _repository_label(store: Store) -> str:
+def _repository_label(store: Any) -> str:
     try:
         from argosy.pipeline.artifacts import resolve_repository
         from argosy.pipeline.config import load_config
@@ -47,10 +50,12 @@ def _repository_label(store: Store) -> str:
         return f"unavailable: {exc}"
 
 
-def build_app(config: ServerConfig) -> tuple[App, Store]:
-    store = Store(config.home)
+def build_app(config: ServerConfig) -> tuple[App, Any]:
+    local = Store(config.home)
+    store: Any = config.store if config.store is not None else local
     router = Router()
-    info = {"authMode": config.auth_mode, "argosyVersion": __version__, "home": str(store.home),
+    where = f"cluster {store.api.host}" if getattr(store, "is_cluster", False) else str(local.home)
+    info = {"authMode": config.auth_mode, "argosyVersion": __version__, "home": where,
             "artifactRepository": _repository_label(store), **config.extra_info}
     WorkflowApi(store, info).register(router)
     ArtifactRoutes(store).register(router)
@@ -63,7 +68,7 @@ def build_app(config: ServerConfig) -> tuple[App, Store]:
     router.add("GET", "/static/{file}", lambda req: static_file(req.params["file"]), "UI assets", public=True, tag="ui")
     router.add("GET", "/favicon.ico", lambda req: Response(204), "No icon file: the page carries its own", public=True, tag="ui")
     router.add("GET", "/healthz", lambda req: Response(200, b"ok\n", {"Content-Type": "text/plain"}), "Liveness probe", public=True, tag="info")
-    auth = Authenticator(config.auth_mode, store.home, config.reviewer)
+    auth = Authenticator(config.auth_mode, local.home, config.reviewer)
     hosts = loopback_hosts(config.host) if config.auth_mode == "server" and is_loopback(config.host) else None
     return App(router, auth, hosts), store
 
