@@ -108,7 +108,7 @@ def test_get_text_view_header_and_tree(home: tuple[Argosy, dict[str, str]]) -> N
     text = a.cli("get", name).ok().out
     head, tree = text.split("\n\n", 1)
     keys = [line.split(":")[0] for line in head.splitlines() if not line.startswith(" ")]
-    assert keys == ["Name", "Namespace", "ServiceAccount", "Status", "Message", "Created", "Started", "Finished", "Duration", "Progress"]
+    assert keys == ["Name", "Namespace", "ServiceAccount", "Status", "Message", "Conditions", "Created", "Started", "Finished", "Duration", "Progress"]
     assert re.search(r"^Created:\s+\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \(.+ ago\)$", head, re.M)
     assert re.search(r"^Duration:\s+\d+ seconds?$", head, re.M)
     lines = tree.splitlines()
@@ -175,3 +175,13 @@ def test_delete_by_name_completed_all_and_unknown(argosy: Argosy) -> None:
     res = argosy.main("get", done[0])
     assert res.code == 1 and res.err.strip() == f'workflows.argoproj.io "{done[0]}" not found'
 
+
+
+def test_get_shows_argos_conditions_of_a_finished_workflow(argosy: Argosy) -> None:
+    """Argo's status conditions: PodRunning (False once nothing runs) then Completed, also in `argosy get`."""
+    name = argosy.start(argosy.write("c.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: cond-}\n"
+                                     "spec:\n  entrypoint: m\n  templates:\n  - name: m\n    container: {image: alpine, command: [true]}\n"))
+    wf = argosy.wait_phase(name)
+    assert wf["status"]["conditions"] == [{"type": "PodRunning", "status": "False"}, {"type": "Completed", "status": "True"}]
+    out = argosy.cli("get", name).ok().out
+    assert re.search(r"^Conditions:\s*\n PodRunning\s+False\n Completed\s+True$", out, re.M), out

@@ -967,6 +967,12 @@ class Operator:
         self._update_progress()
         status = dict(self.status)
         status["nodes"] = {nid: n.to_dict() for nid, n in self.nodes.items()}
+        # Argo's conditions: PodRunning after every pod reconciliation, Completed once fulfilled
+        running = any(n.type == "Pod" and n.phase == RUNNING for n in self.nodes.values())
+        conditions = upsert_condition(status.get("conditions"), "PodRunning", running)
+        if self.done:
+            conditions = upsert_condition(conditions, "Completed", True)
+        status["conditions"] = conditions
         outputs = self.global_outputs.to_dict()
         if outputs:
             status["outputs"] = outputs
@@ -981,6 +987,18 @@ class Operator:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def upsert_condition(conditions: list[dict[str, Any]] | None, kind: str, value: bool) -> list[dict[str, Any]]:
+    """Argo's ``Conditions.UpsertCondition`` for a True/False condition: replaced in place, else appended."""
+    out = [dict(c) for c in conditions or []]
+    entry = {"type": kind, "status": "True" if value else "False"}
+    for i, cond in enumerate(out):
+        if cond.get("type") == kind:
+            out[i] = {**cond, **entry}
+            return out
+    out.append(entry)
+    return out
 
 
 _WORKFLOW_STATUS = {PENDING: PENDING, RUNNING: RUNNING, SUCCEEDED: SUCCEEDED, SKIPPED: SUCCEEDED, OMITTED: SUCCEEDED, FAILED: FAILED, ERROR: ERROR}
