@@ -13,11 +13,19 @@
 #   scripts/k8s/cluster.sh verify      # a busybox pod to Succeeded (the recipe's smoke test)
 #
 # Env: K8S_ROOT (default ~/.cache/k8s-local; state, binaries, logs - never inside the repo),
-#      ARGOSY_K8S_RECIPE (default: ../shared/tools/k8s-local/recipe.sh beside the checkout), ARGOSY_E2E_BUILD=1 (build missing binaries).
+#      ARGOSY_K8S_RECIPE (default: ../shared/tools/k8s-local/recipe.sh beside the checkout, else
+#      /work/shared/tools/k8s-local/recipe.sh), ARGOSY_E2E_BUILD=1 (build missing binaries).
 # Needs root. Exit codes: 0 ok, 3 binaries missing (and no ARGOSY_E2E_BUILD=1), other: failure.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-RECIPE=${ARGOSY_K8S_RECIPE:-$HERE/../../../shared/tools/k8s-local/recipe.sh}  # the team recipe, beside the checkout
+find_recipe() {  # the team recipe: $ARGOSY_K8S_RECIPE, else ../shared beside the checkout, else the team's /work/shared
+  local c
+  for c in "${ARGOSY_K8S_RECIPE:-}" "$HERE/../../../shared/tools/k8s-local/recipe.sh" /work/shared/tools/k8s-local/recipe.sh; do
+    if [ -n "$c" ] && [ -f "$c" ]; then echo "$c"; return 0; fi
+  done
+  return 1
+}
+RECIPE=$(find_recipe) || RECIPE=${ARGOSY_K8S_RECIPE:-$HERE/../../../shared/tools/k8s-local/recipe.sh}
 export K8S_ROOT=${K8S_ROOT:-$HOME/.cache/k8s-local}
 ROOT=$K8S_ROOT
 KCFG=$ROOT/kubeconfig
@@ -102,6 +110,7 @@ case "${1:-}" in
           if [ -f "$PROXY_PID" ] && kill -0 "$(cat "$PROXY_PID")" 2>/dev/null; then echo "argosy-api-proxy: running (pid $(cat "$PROXY_PID"))"; fi
           api_up;;
   has-binaries) has_binaries;;
+  recipe) find_recipe || { echo "recipe.sh not found (set ARGOSY_K8S_RECIPE; looked beside the checkout and in /work/shared)" >&2; exit 3; };;
   import) [ -n "${2:-}" ] || { echo "usage: $0 import IMAGE.tar" >&2; exit 2; }
           ctr -a "$SOCK" -n k8s.io images import "$2" >/dev/null;;
   kubeconfig) echo "$KCFG";;
