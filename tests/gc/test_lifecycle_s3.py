@@ -89,7 +89,7 @@ def test_missing_bucket_blocks_deletion_until_forced(store: Store, s3_server: An
     assert cond["status"] == "True"
     assert cond["message"] == (f"bucket '{bucket}' does not exist at endpoint {s3_server.url} "
                                f"(artifactGCTask: {name}-artgc-wfdel-2166136261-0)")
-    [event] = store.list_events(name)
+    [event] = [e for e in store.list_events(name) if e["reason"].startswith("ArtifactGC")]
     assert (event["type"], event["reason"]) == ("Warning", "ArtifactGCFailed")
     assert event["message"] == ("Artifact Garbage Collection failed for strategy OnWorkflowDeletion, "
                                 f"err:bucket '{bucket}' does not exist at endpoint {s3_server.url}")

@@ -114,7 +114,8 @@ def test_the_argosy_cli_drives_a_cluster(kube_pods: Any, store: Any, start_contr
     assert got.exit_code == 0 and re.search(r"^Status:\s+Succeeded$", got.output, re.M), got.output
     logs = _argosy(cfg, "logs", name, "-n", "default")
     assert logs.output == f"{name}: hello from the cluster\n"
-    assert _argosy(cfg, "events", name, "-n", "default").output == "No events found\n"
+    listed = _argosy(cfg, "events", name, "-n", "default").output.splitlines()  # Kubernetes Events now
+    assert [line.split()[:2] for line in listed] == [["TYPE", "REASON"], ["Normal", "WorkflowRunning"], ["Normal", "WorkflowSucceeded"]]
     refused = _argosy(cfg, "gc", "retry", name, "-n", "default")
     assert refused.exit_code != 0 and "on a cluster the controller collects artifacts with GC pods" in str(refused.exception)
     assert not (tmp_path / "local-home").exists()  # nothing went to the local store

@@ -7,15 +7,19 @@ resume) arrive through the workflow record and are picked up between passes.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from argosy.errors import ArgosyError
+from argosy.pipeline.engine.events import phase_events
 from argosy.pipeline.engine.operator import Operator
 from argosy.pipeline.executors.base import Executor
 from argosy.pipeline.model import Workflow
 from argosy.pipeline.status import format_time, now
+
+log = logging.getLogger(__name__)
 
 __all__ = ["RESUME_ANNOTATION", "WorkflowRunner", "merge_workflow_template"]
 
@@ -250,7 +254,10 @@ class WorkflowRunner:
         return resume_seen
 
     def _persist(self, name: str, ns: str, status: dict[str, Any], *, final: bool = False, workflow: Workflow | None = None) -> dict[str, Any]:
+        events: list[tuple[str, str, str]] = []
+
         def apply(rec: dict[str, Any]) -> None:
+            events[:] = phase_events(rec.get("status"), status)
             rec["status"] = status
             labels = rec.setdefault("metadata", {}).setdefault("labels", {})
             phase = status.get("phase") or "Running"
@@ -261,6 +268,11 @@ class WorkflowRunner:
                 rec.setdefault("spec", {})["shutdown"] = workflow.spec.shutdown
 
         record = self.store.modify_workflow(name, apply, namespace=ns)
+        for etype, reason, message in events:
+            try:
+                self.store.add_event(name, etype, reason, message, namespace=ns)
+            except ArgosyError as exc:  # an event is a courtesy: never fail a run for it
+                log.warning("event %s for %s/%s not recorded: %s", reason, ns, name, exc)
         if self.on_update is not None:
             self.on_update(record)
         return record  # type: ignore[no-any-return]
