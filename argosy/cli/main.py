@@ -440,14 +440,19 @@ def _pod_nodes(record: dict[str, Any]) -> list[dict[str, Any]]:
     return nodes
 
 
-def _log_lines(store: Any, record: dict[str, Any], offsets: dict[str, int] | None = None, pod: str | None = None) -> list[tuple[str, str]]:
+def _log_lines(store: Any, record: dict[str, Any], offsets: dict[str, int] | None = None, pod: str | None = None,
+               container: str = "main") -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     wf_name = record["metadata"]["name"]
+    cluster = getattr(store, "is_cluster", False)
+    if container != "main" and not cluster:
+        return out  # a local step is one process: its output is main's
     for node in _pod_nodes(record):
         pname = node["_pod"]
         if pod and pod not in (pname, node.get("id"), node.get("displayName"), node.get("name")):
             continue
-        path = store.log_path(wf_name, pname, record["metadata"].get("namespace"))
+        ns = record["metadata"].get("namespace")
+        path = store.log_path(wf_name, pname, ns, container=container) if cluster else store.log_path(wf_name, pname, ns)
         if not path.exists():
             continue
         with path.open("rb") as fh:
@@ -470,7 +475,7 @@ def _log_lines(store: Any, record: dict[str, Any], offsets: dict[str, int] | Non
 @click.argument("pod", required=False)
 @click.option("-f", "--follow", is_flag=True)
 @click.option("--grep", default=None)
-@click.option("-c", "--container", default="main")
+@click.option("-c", "--container", default="main", help="On a cluster: init, wait or a sidecar; locally only main has output.")
 @click.option("-n", "--namespace", default=None)
 def logs(name: str, pod: str | None, follow: bool, grep: str | None, container: str, namespace: str | None) -> None:
     """Print the logs of a workflow's pods as `<pod>: <line>`."""
@@ -486,10 +491,10 @@ def logs(name: str, pod: str | None, follow: bool, grep: str | None, container: 
                 click.echo(f"{p}: {line}")
 
     if not follow:
-        emit(_log_lines(store, record, pod=pod))
+        emit(_log_lines(store, record, pod=pod, container=container))
         return
     offsets: dict[str, int] = {}
-    _wait(store, record["metadata"]["name"], namespace, lambda r: emit(_log_lines(store, r, offsets, pod)))
+    _wait(store, record["metadata"]["name"], namespace, lambda r: emit(_log_lines(store, r, offsets, pod, container)))
 
 
 @cli.command("wait")

@@ -114,6 +114,8 @@ def test_the_argosy_cli_drives_a_cluster(kube_pods: Any, store: Any, start_contr
     assert got.exit_code == 0 and re.search(r"^Status:\s+Succeeded$", got.output, re.M), got.output
     logs = _argosy(cfg, "logs", name, "-n", "default")
     assert logs.output == f"{name}: hello from the cluster\n"
+    waited = _argosy(cfg, "logs", name, "-n", "default", "-c", "wait")  # the wait container's own log
+    assert waited.output.splitlines()[0] == f"{name}: main exited with code 0", waited.output
     listed = _argosy(cfg, "events", name, "-n", "default").output.splitlines()  # Kubernetes Events now
     assert [line.split()[:2] for line in listed] == [["TYPE", "REASON"], ["Normal", "WorkflowRunning"], ["Normal", "WorkflowSucceeded"]]
     refused = _argosy(cfg, "gc", "retry", name, "-n", "default")

@@ -384,12 +384,29 @@ def wait(env: PodEnv, base: Path = Path("/"), *, api: Any = None, poll: float = 
         except ArgosyError as exc:
             return _fail(f"failed to save outputs: {exc}")
         outputs, problems = collect_outputs(env, artifacts, _CopiedOutputs(argo, paths), stdout, exit_code, log)
+        _log_outputs(exit_code, outputs, problems)
         phase, message = ("Error", "; ".join(problems)) if problems else (None, None)
         return report(env, outputs.to_dict(), phase=phase, message=message, api=api)
     finally:
         import shutil
 
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _log_outputs(exit_code: int, outputs: Any, problems: list[str]) -> None:
+    """What ``kubectl logs POD -c wait`` (``argosy logs -c wait``) shows: what was saved, and what was not."""
+    print(f"main exited with code {exit_code}", flush=True)
+    for p in outputs.parameters or []:
+        print(f"output parameter {p.name} saved", flush=True)
+    for art in outputs.artifacts or []:
+        where = ""
+        if art.s3 is not None:
+            where = f" to s3 key {art.s3.key}"
+        elif getattr(art, "size", None) is not None:
+            where = f" ({art.size} bytes)"
+        print(f"output artifact {art.name} saved{where}", flush=True)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
 
 
 def report(env: PodEnv, outputs: dict[str, Any], *, phase: str | None = None, message: str | None = None, api: Any = None) -> int:

@@ -461,16 +461,16 @@ class KubeStore:
 
     # ------------------------------------------------------------------ logs
 
-    def log_path(self, workflow_name: str, pod_name: str, namespace: str | None = None) -> Path:
-        """A local copy of the pod's ``main`` log (fetched now); the path does not exist if the pod has none."""
+    def log_path(self, workflow_name: str, pod_name: str, namespace: str | None = None, *, container: str = "main") -> Path:
+        """A local copy of a container's log (``main`` unless said; fetched now); the path does not exist if it has none."""
         ns = self._ns(namespace)
-        for part in (ns, workflow_name, pod_name):
+        for part in (ns, workflow_name, pod_name, container):
             if not part or part in (".", "..") or "/" in part:
                 raise SpecError(f"invalid name for a log file: {part!r}")
-        path = self.logs_dir / ns / workflow_name / f"{pod_name}.log"
+        path = self.logs_dir / ns / workflow_name / (f"{pod_name}.log" if container == "main" else f"{pod_name}.{container}.log")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            text = self.api.log(ns, pod_name, "main")
+            text = self.api.log(ns, pod_name, container)
         except KubeApiError:
             return path
         path.write_text(text)
