@@ -142,3 +142,19 @@ def test_seed_003_controller_configmap_gives_the_repository(store: KubeStore, ku
     _config, settings, key_format = workflow_setup(store, wf, PodSettings(), "argo")
     assert settings.repository == {"s3": {"bucket": "bucket-a", "keyFormat": "{{workflow.name}}/x", "endpoint": "s3.amazonaws.com"}}
     assert key_format == "{{workflow.name}}/x"
+
+
+def test_a_repeated_event_is_counted_not_duplicated(store: KubeStore, kube: Any) -> None:
+    """As client-go's EventRecorder: the same Warning again bumps ``count`` (a refused GC pod, retried at every resync)."""
+    store.create_workflow({"metadata": {"name": "ev"}, "spec": {"entrypoint": "m", "templates": [{"name": "m", "suspend": {}}]}})
+    for _ in range(3):
+        store.add_event("ev", "Warning", "ArtifactGCFailed", "pod x could not be created: forbidden")
+    store.add_event("ev", "Warning", "ArtifactGCFailed", "another reason")
+    store.add_event("ev", "Normal", "WorkflowRunning", "Workflow Running")
+    events = store.list_events("ev")
+    assert sorted((e["reason"], e["message"], e["count"]) for e in events) == [
+        ("ArtifactGCFailed", "another reason", 1),
+        ("ArtifactGCFailed", "pod x could not be created: forbidden", 3),
+        ("WorkflowRunning", "Workflow Running", 1),
+    ]
+    assert len(kube.list("v1", "Event", "default")) == 3

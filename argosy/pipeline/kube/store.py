@@ -367,6 +367,15 @@ class KubeStore:
                 uid = self.get_workflow(workflow_name, ns)["metadata"].get("uid") or ""
             involved = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": workflow_name, "namespace": ns, "uid": uid}
         stamp = _now_rfc3339()
+        # as client-go's EventRecorder: the same event again bumps count/lastTimestamp of the one there
+        # (a GC pod refused at every resync must not add an Event object every 30 s)
+        with contextlib.suppress(KubeApiError):
+            same = self.api.list_objects(resource_type("Event"), ns, field_selector=(
+                f"involvedObject.name={involved['name']},involvedObject.kind={involved['kind']},reason={reason},type={type}")).get("items") or []
+            for old in same:
+                if old.get("message") == message and (old.get("involvedObject") or {}).get("uid", "") == involved.get("uid", ""):
+                    return self.api.patch(resource_type("Event"), old["metadata"]["name"],
+                                          {"count": int(old.get("count") or 1) + 1, "lastTimestamp": stamp}, ns)
         event = {
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"generateName": f"{workflow_name}.", "namespace": ns, "labels": {LABEL_WORKFLOW: workflow_name}},
