@@ -388,7 +388,12 @@ class KubeStore:
     def list_events(self, workflow_name: str, namespace: str | None = None, **_: Any) -> list[dict[str, Any]]:
         items = self.api.list_objects(resource_type("Event"), self._ns(namespace),
                                       field_selector=f"involvedObject.name={workflow_name}").get("items") or []
-        return sorted(items, key=lambda e: (e.get("lastTimestamp") or "", e["metadata"].get("name") or ""))
+        def order(e: dict[str, Any]) -> tuple[str, int, str]:
+            # timestamps have whole seconds: within one, the API server's write order (resourceVersion)
+            rv = str(e["metadata"].get("resourceVersion") or "")
+            return e.get("lastTimestamp") or "", int(rv) if rv.isdigit() else 0, e["metadata"].get("name") or ""
+
+        return sorted(items, key=order)
 
     # ------------------------------------------------------------------ memoization cache (Argo's ConfigMaps)
 
