@@ -116,8 +116,13 @@ def test_the_argosy_cli_drives_a_cluster(kube_pods: Any, store: Any, start_contr
     assert logs.output == f"{name}: hello from the cluster\n"
     waited = _argosy(cfg, "logs", name, "-n", "default", "-c", "wait")  # the wait container's own log
     assert waited.output.splitlines()[0] == f"{name}: main exited with code 0", waited.output
-    listed = _argosy(cfg, "events", name, "-n", "default").output.splitlines()  # Kubernetes Events now
-    assert [line.split()[:2] for line in listed] == [["TYPE", "REASON"], ["Normal", "WorkflowRunning"], ["Normal", "WorkflowSucceeded"]]
+    expected = [["TYPE", "REASON"], ["Normal", "WorkflowRunning"], ["Normal", "WorkflowSucceeded"]]
+
+    def events_listed() -> list[list[str]] | None:  # Kubernetes Events, recorded just after the final status
+        listed = [line.split()[:2] for line in _argosy(cfg, "events", name, "-n", "default").output.splitlines()]
+        return listed if listed == expected else None
+
+    kube_pods.wait_for(events_listed, 10, "the workflow's events")
     refused = _argosy(cfg, "gc", "retry", name, "-n", "default")
     assert refused.exit_code != 0 and "on a cluster the controller collects artifacts with GC pods" in str(refused.exception)
     assert not (tmp_path / "local-home").exists()  # nothing went to the local store

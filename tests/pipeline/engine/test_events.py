@@ -37,7 +37,11 @@ def test_a_run_records_argos_events(argosy: Argosy) -> None:
                                    "spec:\n  entrypoint: m\n  templates:\n  - name: m\n    container: {image: alpine, command: [sh, -c, 'exit 3']}\n")
     name = argosy.start(path)
     argosy.wait_phase(name)
-    lines = argosy.cli("events", name).out.splitlines()
-    assert [ln.split()[:2] for ln in lines] == [["TYPE", "REASON"], ["Normal", "WorkflowRunning"],
-                                                ["Warning", "WorkflowNodeFailed"], ["Warning", "WorkflowFailed"]]
+    expected = [["TYPE", "REASON"], ["Normal", "WorkflowRunning"], ["Warning", "WorkflowNodeFailed"], ["Warning", "WorkflowFailed"]]
+
+    def listed() -> list[str] | None:  # recorded by the runner just after it writes the final status
+        lines = argosy.cli("events", name).out.splitlines()
+        return lines if [ln.split()[:2] for ln in lines] == expected else None
+
+    lines = wait_until(listed, 10, 0.05, "the workflow's events")
     assert lines[2].split(None, 2)[2] == f"Failed node {name}: main: Error (exit code 3)"
