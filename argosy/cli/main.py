@@ -17,6 +17,7 @@ import yaml
 
 from argosy import __version__
 from argosy.errors import ArgosyError, LintError, WorkflowNotFound
+from argosy.pipeline.kube import is_cluster
 from argosy.pipeline.kube.cli import cluster_options
 
 __all__ = ["cli", "main"]
@@ -305,7 +306,7 @@ def _check_images(wf: dict[str, Any], store: Any, source: str, namespace: str | 
     """
     from argosy.pipeline.config import load_config
 
-    if getattr(store, "is_cluster", False):  # images come from registries there, entrypoints with them
+    if is_cluster(store):  # images come from registries there, entrypoints with them
         return
     spec = wf.get("spec") or {}
     templates = list(spec.get("templates") or [])
@@ -396,7 +397,7 @@ def list_(running: bool, completed: bool, status_: tuple[str, ...], selector: st
     phases = list(status_) or None
     if running:
         phases = ["Running", "Pending"]
-    records = [detect_orphan(store, r) for r in store.list_workflows(None if all_namespaces else namespace, **({"all_namespaces": all_namespaces} if getattr(store, "is_cluster", False) else {}), phases=phases, label_selector=selector, prefix=prefix)]
+    records = [detect_orphan(store, r) for r in store.list_workflows(None if all_namespaces else namespace, all_namespaces=all_namespaces, phases=phases, label_selector=selector, prefix=prefix)]
     if completed:
         records = [r for r in records if (r.get("status") or {}).get("phase") in TERMINAL]
     if output == "json":
@@ -444,15 +445,11 @@ def _log_lines(store: Any, record: dict[str, Any], offsets: dict[str, int] | Non
                container: str = "main") -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     wf_name = record["metadata"]["name"]
-    cluster = getattr(store, "is_cluster", False)
-    if container != "main" and not cluster:
-        return out  # a local step is one process: its output is main's
     for node in _pod_nodes(record):
         pname = node["_pod"]
         if pod and pod not in (pname, node.get("id"), node.get("displayName"), node.get("name")):
             continue
-        ns = record["metadata"].get("namespace")
-        path = store.log_path(wf_name, pname, ns, container=container) if cluster else store.log_path(wf_name, pname, ns)
+        path = store.log_path(wf_name, pname, record["metadata"].get("namespace"), container=container)
         if not path.exists():
             continue
         with path.open("rb") as fh:

@@ -23,9 +23,10 @@ def _store(namespace: str | None = None, *, local_only: str | None = None) -> An
     """The CLI's store (local, or the cluster's with ``--kubernetes``); ``local_only`` names a
     command that only makes sense where GC runs in local processes."""
     from argosy.cli.main import _store as store_of
+    from argosy.pipeline.kube import is_cluster
 
     store = store_of(namespace)
-    if local_only and getattr(store, "is_cluster", False):
+    if local_only and is_cluster(store):
         raise SpecError(f"`argosy gc {local_only}` runs artifact GC in local processes; on a cluster the controller "
                         "collects artifacts with GC pods (`kubectl get wfat`, the ArtifactGCError condition); "
                         "`argosy delete --force` drops the finalizer of a workflow whose GC cannot succeed")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from argosy.errors import ArgosyError, LintError
+from argosy.pipeline.kube import is_cluster
 from argosy.pipeline.model import ClusterWorkflowTemplate, Workflow, WorkflowTemplate
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "TERMINAL",
     "apply_overrides",
     "delete",
-    "is_cluster",
     "launch",
     "resubmit",
     "resume",
@@ -113,11 +113,6 @@ def validate(store: Any, wf: dict[str, Any]) -> Workflow:
     if errors:
         raise LintError("Failed to submit workflow: " + "; ".join(errors), errors)
     return model
-
-
-def is_cluster(store: Any) -> bool:
-    """Whether ``store`` is a cluster's (workflows are Workflow objects run by the controller)."""
-    return bool(getattr(store, "is_cluster", False))
 
 
 def launch(store: Any, name: str, namespace: str | None = None, *, foreground: bool = False) -> dict[str, Any] | None:

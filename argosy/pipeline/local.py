@@ -17,6 +17,7 @@ from argosy.errors import ArgosyError, StateError
 from argosy.pipeline.config import load_config
 from argosy.pipeline.engine.runner import WorkflowRunner
 from argosy.pipeline.executors.local import LocalExecutor
+from argosy.pipeline.kube import is_cluster
 from argosy.pipeline.status import format_time, now, parse_time
 from argosy.pipeline.store import Store, process_owner
 
@@ -134,7 +135,7 @@ def detect_orphan(store: Store, record: dict[str, Any]) -> dict[str, Any]:
 
     Cluster workflows are left alone: their controller, not a local process, runs them.
     """
-    if getattr(store, "is_cluster", False):
+    if is_cluster(store):
         return record
     status = record.get("status") or {}
     if status.get("phase") not in (None, "", "Pending", "Running"):

@@ -201,14 +201,15 @@ class StoreBase:
         """Wall clock for expiry and staleness maths (a method so tests can move time on)."""
         return time.time()
 
-    def log_path(self, workflow_name: str, pod_name: str, namespace: str | None = None) -> Path:
+    def log_path(self, workflow_name: str, pod_name: str, namespace: str | None = None, *, container: str = "main") -> Path:
         """Where a step's combined output is written: ``logs/<workflow>/<pod>.log`` (dir created).
 
-        ``namespace`` is accepted for the cluster store's sake; local workflow names are unique."""
-        for part in (workflow_name, pod_name):
+        ``namespace`` and ``container`` have the cluster store's meaning; local workflow names are
+        unique and a local step is one process, so another container's path never exists."""
+        for part in (workflow_name, pod_name, container):
             if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
                 raise SpecError(f"invalid name for a log file: {part!r}")
-        path = self.logs_dir / workflow_name / f"{pod_name}.log"
+        path = self.logs_dir / workflow_name / (f"{pod_name}.log" if container == "main" else f"{pod_name}.{container}.log")
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 

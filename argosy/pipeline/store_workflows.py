@@ -263,8 +263,10 @@ class WorkflowsMixin(StoreBase):
         prefix: str | None = None,
         limit: int | None = None,
         full: bool = False,
+        all_namespaces: bool | None = None,
     ) -> list[dict[str, Any]]:
-        """Workflows newest first, from all namespaces when ``namespace`` is None.
+        """Workflows newest first, from all namespaces when ``namespace`` is None (or ``all_namespaces``,
+        which a cluster store needs said explicitly: there None means the context's namespace).
 
         Items are summaries without ``status.nodes`` / ``status.storedTemplates`` (listing 1,000 big
         workflows must not parse gigabytes); pass ``full=True`` for complete documents.
@@ -277,7 +279,7 @@ class WorkflowsMixin(StoreBase):
             sql = "SELECT w.labels, w.summary FROM workflows w"
         where: list[str] = []
         params: list[Any] = []
-        if namespace:
+        if namespace and not all_namespaces:
             where.append("w.namespace = ?")
             params.append(namespace)
         if phases is not None:

@@ -118,10 +118,8 @@ class WorkflowApi:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _list(self, namespace: str | None, **kwargs: Any) -> list[dict[str, Any]]:
-        """Workflows of ``namespace``, or of every namespace when None (a cluster store says so explicitly)."""
-        if getattr(self.store, "is_cluster", False):
-            kwargs["all_namespaces"] = namespace is None
-        return self.store.list_workflows(namespace, **kwargs)  # type: ignore[no-any-return]
+        """Workflows of ``namespace``, or of every namespace when None."""
+        return self.store.list_workflows(namespace, all_namespaces=namespace is None, **kwargs)  # type: ignore[no-any-return]
 
     def _load(self, name: str, namespace: str | None) -> dict[str, Any]:
         from argosy.pipeline.local import detect_orphan

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from argosy import __version__
+from argosy.pipeline.kube import is_cluster
 from argosy.pipeline.store import Store
 from argosy.server.api import WorkflowApi
 from argosy.server.app import App, Request, Response, Router, make_http_server, static_file
@@ -54,7 +55,7 @@ def build_app(config: ServerConfig) -> tuple[App, Any]:
     local = Store(config.home)
     store: Any = config.store if config.store is not None else local
     router = Router()
-    where = f"cluster {store.api.host}" if getattr(store, "is_cluster", False) else str(local.home)
+    where = f"cluster {store.api.host}" if is_cluster(store) else str(local.home)
     info = {"authMode": config.auth_mode, "argosyVersion": __version__, "home": where,
             "artifactRepository": _repository_label(store), **config.extra_info}
     WorkflowApi(store, info).register(router)

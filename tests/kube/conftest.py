@@ -78,6 +78,15 @@ def submit(store: KubeStore, doc: dict[str, Any], namespace: str = "default") ->
     return str(store.create_workflow(wf)["metadata"]["name"])
 
 
+def deleted(store: KubeStore, name: str, namespace: str = "default") -> bool:
+    """The workflow object is gone from the cluster (its finalizers lifted, the API delete done)."""
+    try:
+        store.get_workflow(name, namespace)
+    except KeyError:
+        return True
+    return False
+
+
 def wait_done(kube: Any, store: KubeStore, name: str, timeout: float = 60.0, namespace: str = "default") -> dict[str, Any]:
     def done() -> dict[str, Any] | None:
         wf = store.get_workflow(name, namespace)

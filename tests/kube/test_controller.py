@@ -10,7 +10,7 @@ import pytest
 from argosy.pipeline.kube.client import resource_type
 from argosy.pipeline.kube.controller import lease_decision, needs_reconcile
 
-from .conftest import Gate, nodes_by_display, submit, wait_done
+from .conftest import Gate, deleted, nodes_by_display, submit, wait_done
 
 
 def _micro(ts: float) -> str:
@@ -132,14 +132,7 @@ def test_deleting_a_running_workflow_terminates_it(kube_pods: Any, start_control
         "a": "Stopped with strategy 'Terminate'", "b": "Stopped with strategy 'Terminate'"}
     store.api.patch(store.workflows, name, {"metadata": {"finalizers": None}})
 
-    def gone() -> bool:
-        try:
-            store.get_workflow(name)
-        except KeyError:
-            return True
-        return False
-
-    kube.wait_for(gone, 10, "the workflow to be deleted once its last finalizer went")
+    kube.wait_for(lambda: deleted(store, name), 10, "the workflow to be deleted once its last finalizer went")
     kube.wait_for(lambda: not kube.list("v1", "Pod", "default", f"workflows.argoproj.io/workflow={name}"), 10, "its pods to go")
 
 
@@ -151,14 +144,7 @@ def test_ttl_strategy_deletes_completed_workflow(kube_pods: Any, start_controlle
                                    "podGC": {"strategy": "OnPodSuccess"},
                                    "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}})
 
-    def gone() -> bool:
-        try:
-            store.get_workflow(name)
-        except KeyError:
-            return True
-        return False
-
-    kube.wait_for(gone, 30, "ttlStrategy to delete the workflow")
+    kube.wait_for(lambda: deleted(store, name), 30, "ttlStrategy to delete the workflow")
     assert kube.list("v1", "Pod", "default", f"workflows.argoproj.io/workflow={name}") == []
 
 
@@ -235,14 +221,7 @@ def test_ttl_and_pod_gc_delays_are_honoured_on_time_not_at_the_next_resync(kube_
     kube_pods.wait_for(lambda: pods() == [], 20, "podGC after its delay")
     assert store.get_workflow(name)  # the TTL is not due yet
 
-    def gone() -> bool:
-        try:
-            store.get_workflow(name)
-        except KeyError:
-            return True
-        return False
-
-    kube_pods.wait_for(gone, 20, "ttlStrategy to delete the workflow")
+    kube_pods.wait_for(lambda: deleted(store, name), 20, "ttlStrategy to delete the workflow")
     assert time.monotonic() - finished >= 2.5  # not before its time either
 
 

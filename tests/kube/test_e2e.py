@@ -18,7 +18,7 @@ import yaml
 from argosy.pipeline.kube.client import resource_type
 from argosy.pipeline.names import pod_name
 
-from .conftest import nodes_by_display, seed, submit, wait_done
+from .conftest import deleted, nodes_by_display, seed, submit, wait_done
 
 pytestmark = pytest.mark.s3
 
@@ -195,14 +195,7 @@ def test_seed_002_artifact_gc_on_deletion(kube_pods: Any, start_controller: Any,
     assert keys() == {"temporary-artifact.txt", "keep-this.txt"}
     store.delete_workflow(name)
 
-    def gone() -> bool:
-        try:
-            store.get_workflow(name)
-        except KeyError:
-            return True
-        return False
-
-    kube.wait_for(gone, 60, "OnWorkflowDeletion GC to release the deleted workflow")
+    kube.wait_for(lambda: deleted(store, name), 60, "OnWorkflowDeletion GC to release the deleted workflow")
     assert keys() == {"keep-this.txt"}
     gc = [e.obj["metadata"]["name"] for e in kube.server.events if e.rd.kind == "Pod" and e.type == "ADDED"
           and e.obj["metadata"]["labels"].get("workflows.argoproj.io/component") == "artifact-gc"]

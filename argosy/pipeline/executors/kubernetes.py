@@ -216,9 +216,7 @@ class KubernetesExecutor(Executor):
     def wait(self, timeout: float | None) -> list[PodResult]:
         if self.stop.is_set():
             raise ShutdownRequested("controller is stopping")
-        self._diagnose_stuck()
-        if timeout is None or timeout > STUCK_CHECK_PERIOD:
-            timeout = STUCK_CHECK_PERIOD  # the engine polls again; stuck pods are looked at in between
+        self._diagnose_stuck()  # the runner polls at least every POLL_INTERVAL: often enough
         return drain(self._results, timeout)
 
     def _diagnose_stuck(self) -> None:

@@ -34,12 +34,19 @@ __all__ = [
     "KubeError",
     "NotFound",
     "ResourceType",
+    "is_cluster",
 ]
+
+
+def is_cluster(store: Any) -> bool:
+    """Whether ``store`` is a cluster's (:class:`~argosy.pipeline.kube.store.KubeStore`: Workflow objects run by
+    the controller) rather than the local SQLite store; the one test every layer uses."""
+    return bool(getattr(store, "is_cluster", False))
 
 
 def __getattr__(name: str) -> Any:
     """The client's names, imported on first use (the CLI imports ``kube.cli`` on every start)."""
-    if name in __all__:
+    if name in __all__ and name != "is_cluster":
         from argosy.pipeline.kube import client
 
         return getattr(client, name)

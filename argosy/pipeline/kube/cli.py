@@ -24,6 +24,8 @@ from typing import Any
 
 import click
 
+from argosy.pipeline.kube import is_cluster
+
 __all__ = [
     "cluster_delete",
     "cluster_options",
@@ -74,10 +76,6 @@ def cluster_store_from_env(namespace: str | None = None) -> Any:
     api = KubeClient.connect(os.environ.get("ARGOSY_KUBECONFIG") or None, os.environ.get("ARGOSY_KUBE_CONTEXT") or None, namespace)
     return KubeStore(api, instance_id=os.environ.get("ARGOSY_INSTANCE_ID", "argosy"),
                      lease_namespace=os.environ.get("ARGOSY_CONTROLLER_NAMESPACE") or None)
-
-
-def is_cluster(store: Any) -> bool:
-    return bool(getattr(store, "is_cluster", False))
 
 
 def cluster_delete(store: Any, name: str, namespace: str | None = None, *, force: bool = False) -> str:
