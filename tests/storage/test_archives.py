@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import random
 import shutil
 import subprocess
 import tarfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -579,3 +581,190 @@ def test_many_members_switch_to_gnu_tar_midway(tmp_path: Path, monkeypatch: pyte
     assert len(sinks) == (1 if archives._gnu_untar() else 0)
     assert snapshot(tmp_path / "out") == snapshot(src)
     assert os.stat(tmp_path / "out" / "d1" / "hard.txt").st_ino == os.stat(tmp_path / "out" / "d1" / "f1.txt").st_ino
+
+
+# -- GNU tar fed byte-for-byte (the small-file fast path) ------------------------------------------
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that returns at most ``step`` bytes per read, like a slow network or decompressor."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data, self._pos, self._step = data, 0, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self._step, len(self._data) - self._pos)
+        b[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+@pytest.fixture
+def tar_input(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytearray]:
+    """GNU tar from the first member; records the stream tar receives, and which of it went through as is."""
+    gnu = archives._find_gnu_tar()
+    if gnu is None:
+        pytest.skip("GNU tar is not installed")
+    monkeypatch.setattr(archives, "_gnu_untar", lambda: gnu)
+    monkeypatch.setattr(archives, "_GNU_UNTAR_MIN_MEMBERS", 0)
+    seen = {"all": bytearray(), "raw": bytearray()}
+    send, send_raw = archives._UntarSink._send, archives._UntarSink.send_raw
+
+    def recording_send(self: archives._UntarSink, data: memoryview) -> None:
+        seen["all"] += data
+        send(self, data)
+
+    def recording_send_raw(self: archives._UntarSink, data: memoryview) -> None:
+        seen["raw"] += data
+        send_raw(self, data)
+
+    monkeypatch.setattr(archives._UntarSink, "_send", recording_send)
+    monkeypatch.setattr(archives._UntarSink, "send_raw", recording_send_raw)
+    return seen
+
+
+def _headers(stream: bytes) -> Iterator[bytes]:
+    """Every header block of a tar stream (metadata records included), by walking the sizes."""
+    pos = 0
+    while pos + 512 <= len(stream) and stream[pos : pos + 512] != bytes(512):
+        block = stream[pos : pos + 512]
+        yield block
+        size = 0 if block[156:157] in b"125" else tarfile.nti(block[124:136])  # type: ignore[attr-defined]
+        pos += 512 + size + (-size % 512)
+
+
+def _member_headers(data: bytes) -> list[tuple[int, bytes]]:
+    return [(off, data[off : off + 512]) for off in _header_offsets(data)]
+
+
+def _header_offsets(data: bytes) -> list[int]:
+    out, pos = [], 0
+    while data[pos : pos + 512] != bytes(512):
+        out.append(pos)
+        size = tarfile.nti(data[pos + 124 : pos + 136])  # type: ignore[attr-defined]
+        pos += 512 + size + (-size % 512)
+    return out
+
+
+def _patch(data: bytes, member: str, *, signed: bool = False, **fields: bytes) -> bytes:
+    """Rewrite raw header fields of ``member`` (mode, size, name, typeflag, magic), fixing the checksum."""
+    where = {"name": (0, 100), "mode": (100, 8), "size": (124, 12), "typeflag": (156, 1), "magic": (257, 8),
+             "prefix": (345, 155)}
+    buf = bytearray(data)
+    for off, block in _member_headers(data):
+        if block[:100].split(b"\0", 1)[0].decode() != member:
+            continue
+        for field, value in fields.items():
+            start, width = where[field]
+            buf[off + start : off + start + width] = value.ljust(width, b"\0")
+        buf[off + 148 : off + 156] = b" " * 8
+        header = buf[off : off + 512]
+        total = sum(header) - (2 * sum(b for b in header if b > 127) if signed else 0)
+        buf[off + 148 : off + 156] = b"%06o\0 " % total
+        return bytes(buf)
+    raise AssertionError(f"no member {member!r}")
+
+
+def _strict_header(block: bytes) -> bool:
+    return archives._CANONICAL_NUMS.match(block, 100) is not None and block[156:157] in b"0125LK"
+
+
+def test_canonical_members_reach_gnu_tar_unchanged(tmp_path: Path, tar_input: dict[str, bytearray]) -> None:
+    """Archives from GNU tar and Python's tarfile: regular files pass through as they are, and the tree is right."""
+    src = tmp_path / "src"
+    for i in range(300):
+        (src / f"d{i % 5}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 5}" / f"f{i}.txt").write_bytes(os.urandom(i * 37 % 4000))
+    gnu = subprocess.run(["tar", "-C", str(tmp_path), "-cf", "-", "src"], capture_output=True, check=True).stdout
+    for label, data in (("gnu", gnu), ("python", packed(src, ArchiveFormat("tar")))):
+        tar_input["raw"].clear()
+        dest = tmp_path / f"out-{label}"
+        unpack(_Trickle(data, 70_001), dest, ArchiveFormat("tar"))
+        assert snapshot(dest) == snapshot(src)
+        file_headers = [h for _, h in _member_headers(data) if h[156:157] == b"0"]
+        assert len(file_headers) == 300
+        assert all(h in tar_input["raw"] for h in file_headers), label  # forwarded byte for byte
+
+
+QUIRKS: dict[str, dict[str, Any]] = {
+    "setuid-mode": {"mode": b"0004755"},
+    "sticky-setgid-mode": {"mode": b"0003644"},
+    "size-with-leading-spaces": {"size": b"         12 "},
+    "size-base-256": {"size": b"\x80" + (12).to_bytes(11, "big")},
+    "signed-checksum": {"signed": True},
+    "dot-slash-name": {"name": b"./top/q.txt"},
+    "double-slash-name": {"name": b"top//q.txt"},
+    "dot-component": {"name": b"top/./q.txt"},
+    "hidden-name": {"name": b"top/.q.txt"},
+    "regular-file-with-trailing-slash": {"name": b"top/q.txt/"},
+    "old-regular-type": {"typeflag": b"\0"},
+    "posix-prefix": {"magic": b"ustar\x0000", "prefix": b"top", "name": b"q2.txt"},
+    "v7-no-magic": {"magic": b""},
+}
+
+
+@pytest.mark.parametrize("quirk", sorted(QUIRKS))
+def test_headers_gnu_tar_could_read_differently_are_re_encoded(
+        tmp_path: Path, quirk: str, tar_input: dict[str, bytearray], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only headers GNU tar must read exactly as we do pass through; the rest reach it canonical,
+    and the result is the one of the pure-Python extraction."""
+    fields = dict(QUIRKS[quirk])
+    name = "é-q.txt" if fields.get("signed") else "q.txt"  # a byte > 127 makes signed and unsigned sums differ
+    members = _benign(20) + [("file", f"top/{name}", "twelve bytes")] + [("file", "top/z.txt", "after\n")]
+    data = _patch(hostile_tar(*members), f"top/{name}", **fields)
+    dest = tmp_path / "gnu"
+    unpack(io.BytesIO(data), dest, ArchiveFormat("tar"))
+    monkeypatch.setattr(archives, "_gnu_untar", lambda: None)
+    unpack(io.BytesIO(data), tmp_path / "python", ArchiveFormat("tar"))
+    assert snapshot(dest) == snapshot(tmp_path / "python")
+    assert (dest / "z.txt").read_text() == "after\n"
+    modes = {p.name: p.stat().st_mode for p in dest.rglob("*")}
+    assert all(mode & 0o7000 == 0 for mode in modes.values())
+    quirky = _member_headers(data)[21][1]  # after "top" and its 20 files
+    assert quirky not in tar_input["raw"]  # re-encoded, never forwarded as it was
+    sent = list(_headers(bytes(tar_input["all"])))
+    assert sent and all(_strict_header(h) for h in sent)
+    assert all(h[100:104] == b"0000" for h in sent if h[156:157] == b"0")  # permission bits only
+    assert {h[:100].split(b"\0")[0] for h in sent if h[156:157] == b"0"} >= {b"top/z.txt"}
+
+
+def test_corrupt_header_in_the_fast_path_is_refused_and_cleaned_up(tmp_path: Path,
+                                                                    tar_input: dict[str, bytearray]) -> None:
+    data = bytearray(hostile_tar(*_benign(200)))
+    off = _header_offsets(bytes(data))[150]
+    data[off + 124 : off + 136] = b"00000777777\0"  # size changed, checksum not: framing would drift
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(ArchiveError, match=f"bad header checksum at offset {off}"):
+        unpack(_Trickle(bytes(data), 9_000), work / "dest", ArchiveFormat("tar"))
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("step", [511, 4096, 1 << 20])
+def test_members_straddling_buffers_and_big_members_mix(tmp_path: Path, step: int,
+                                                        tar_input: dict[str, bytearray]) -> None:
+    """Headers and data cut at every buffer edge; members bigger than the buffer take the general path."""
+    src = tmp_path / "src"
+    src.mkdir()
+    rnd = random.Random(step)
+    for i in range(700):
+        size = (archives.COPY_BUFSIZE + 1000) if i in (100, 500) else rnd.randrange(0, 9000)
+        (src / f"f{i:03d}").write_bytes(rnd.randbytes(size))
+    data = packed(src, ArchiveFormat("tar"))
+    unpack(_Trickle(data, step), tmp_path / "out", ArchiveFormat("tar"))
+    assert snapshot(tmp_path / "out") == snapshot(src)
+    assert len(tar_input["raw"]) > len(data) // 2
+
+
+@pytest.mark.parametrize("clash", ["top", "top/sub"])
+def test_file_over_a_directory_is_refused_in_the_fast_path(tmp_path: Path, clash: str,
+                                                           tar_input: dict[str, bytearray]) -> None:
+    data = hostile_tar(*_benign(100), ("dir", "top/sub", ""), ("file", "top/sub/x", "x"), ("file", clash, "file"))
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(ArchiveError, match=f"refusing member '{clash}': conflicts with a directory"):
+        unpack(io.BytesIO(data), work / "dest", ArchiveFormat("tar"))
+    assert list(work.iterdir()) == []
