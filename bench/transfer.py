@@ -172,7 +172,8 @@ def bench(ws: Workspace, mode: str) -> Section:
     sec.notes.append(
         f"moto server RSS after the S3 runs: {sec.data['moto_rss_mb'].get('VmRSS', 0):.0f} MB "
         f"(peak {sec.data['moto_rss_mb'].get('VmHWM', 0):.0f} MB). Argosy's S3 client RSS includes boto3 "
-        "(~50 MB once imported); part buffers are 16 MiB × (4 upload threads + 1).")
+        "(~50 MB once imported); part buffers stay within 64 MiB ($ARGOSY_S3_BUFFER_MIB): by default "
+        "12 MiB × (4 upload threads + 1).")
     return sec
 
 

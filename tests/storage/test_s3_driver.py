@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import socket
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,7 +190,7 @@ def test_kms_and_customer_key_together_are_rejected() -> None:
 
 
 def test_part_size_and_threads_come_from_config_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert S3Config(bucket="b").part_size() == 16 * MIB
+    assert S3Config(bucket="b").part_size() == 12 * MIB  # the default 64 MiB budget over 4 + 1 buffers
     monkeypatch.setenv("ARGOSY_S3_PART_SIZE_MIB", "64")
     monkeypatch.setenv("ARGOSY_S3_UPLOAD_THREADS", "8")
     assert S3Config(bucket="b").part_size() == 64 * MIB
@@ -199,6 +200,106 @@ def test_part_size_and_threads_come_from_config_or_environment(monkeypatch: pyte
         monkeypatch.setenv("ARGOSY_S3_PART_SIZE_MIB", bad)
         with pytest.raises(RepositoryError, match="part size"):
             S3Config(bucket="b")
+
+
+def test_default_part_size_shares_the_buffer_budget_among_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ARGOSY_S3_PART_SIZE_MIB", "ARGOSY_S3_UPLOAD_THREADS", "ARGOSY_S3_BUFFER_MIB"):
+        monkeypatch.delenv(name, raising=False)
+
+    def part_mib(**fields: Any) -> int:
+        return S3Config(bucket="b", **fields).part_size() // MIB
+
+    assert part_mib() == 12  # 64 MiB // (4 threads + 1)
+    assert part_mib(threads=8) == 7  # 63 MiB: thread count no longer multiplies the memory
+    assert part_mib(threads=64) == 5  # never below S3's minimum part
+    assert part_mib(threads=1) == 16  # never above the old default
+    assert part_mib(buffer_mib=40) == 8
+    monkeypatch.setenv("ARGOSY_S3_BUFFER_MIB", "30")
+    monkeypatch.setenv("ARGOSY_S3_UPLOAD_THREADS", "2")
+    assert part_mib() == 10
+    assert part_mib(buffer_mib=200) == 16
+    assert part_mib(part_size_mib=64) == 64  # an explicit part size is honoured as given
+
+
+def test_invalid_buffer_budget_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(RepositoryError, match=r"S3 part buffer budget must be at least 10 MiB .*got 9 MiB"):
+        S3Config(bucket="b", buffer_mib=9)
+    monkeypatch.setenv("ARGOSY_S3_BUFFER_MIB", "lots")
+    with pytest.raises(RepositoryError, match=r"\$ARGOSY_S3_BUFFER_MIB must be an integer, got 'lots'"):
+        S3Config(bucket="b", part_size_mib=5)  # checked even when the part size is explicit
+    monkeypatch.setenv("ARGOSY_S3_BUFFER_MIB", "0")
+    with pytest.raises(RepositoryError, match="got 0 MiB"):
+        S3Config(bucket="b")
+
+
+class PartRecorder:
+    """Records each UploadPart request's size and the most requests in flight at once."""
+
+    def __init__(self, driver: S3Driver) -> None:
+        self.sizes: list[int] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        events = driver.client.meta.events
+        events.register("provide-client-params.s3.UploadPart", self._params)
+        events.register("before-call.s3.UploadPart", self._start)
+        events.register("after-call.s3.UploadPart", self._end)
+
+    def _params(self, params: dict[str, Any], **_: Any) -> None:
+        self.sizes.append(params["ContentLength"])
+
+    def _start(self, **_: Any) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def _end(self, **_: Any) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+
+def upload_traced(driver: S3Driver, key: str, source: Generated) -> int:
+    """Upload ``source``; the peak of Python memory during the upload, in bytes."""
+    tracemalloc.start()
+    try:
+        driver.put_stream(key, source)  # type: ignore[arg-type]
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def read_sha256(driver: S3Driver, key: str) -> str:
+    digest = hashlib.sha256()
+    with driver.open_read(key) as reader:
+        while chunk := reader.read(MIB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def test_multipart_upload_under_a_small_buffer_budget(s3_server: S3Server, s3_bucket: str) -> None:
+    # 10 MiB for 2 threads: 5 MiB parts, one uploading while the next fills
+    driver = make_driver(s3_server, s3_bucket, part_size_mib=None, buffer_mib=10)
+    parts = PartRecorder(driver)
+    source = Generated(12 * MIB + 7)
+    peak = upload_traced(driver, "small/budget.bin", source)
+    assert parts.sizes == [5 * MIB, 5 * MIB, 2 * MIB + 7]
+    assert parts.max_in_flight == 1
+    assert peak < 10 * MIB + 4 * MIB, f"peak {peak / MIB:.1f} MiB"
+    head = s3_server.client().head_object(Bucket=s3_bucket, Key="small/budget.bin")
+    assert head["ContentLength"] == 12 * MIB + 7 and head["ETag"].strip('"').endswith("-3")
+    assert read_sha256(driver, "small/budget.bin") == source.sha.hexdigest()
+
+
+def test_explicit_part_size_is_kept_and_the_budget_bounds_parts_in_flight(s3_server: S3Server, s3_bucket: str) -> None:
+    # 8 threads of 6 MiB parts would hold 54 MiB; an 18 MiB budget allows 3 buffers: 2 uploading, 1 filling
+    driver = make_driver(s3_server, s3_bucket, part_size_mib=6, threads=8, buffer_mib=18)
+    parts = PartRecorder(driver)
+    source = Generated(40 * MIB)
+    peak = upload_traced(driver, "bounded/blob.bin", source)
+    assert parts.sizes == [6 * MIB] * 6 + [4 * MIB]
+    assert parts.max_in_flight <= 2
+    assert peak < 18 * MIB + 4 * MIB, f"peak {peak / MIB:.1f} MiB"
+    assert read_sha256(driver, "bounded/blob.bin") == source.sha.hexdigest()
 
 
 def test_create_bucket_if_not_present(s3_server: S3Server) -> None:

@@ -4,8 +4,12 @@ Transfers are shaped by measured facts (``/work/shared/research/perf.md`` §3):
 
 * Uploads stream.  Objects below one part go up in a single PUT; larger or unknown-size streams
   use multipart with parts uploaded by a bounded pool while the next part is read, from a fixed
-  set of reusable part buffers, so memory is about ``part_size × (threads + 1)``.  Any failure
-  aborts the multipart upload: no partial object ever appears at the key.
+  set of reusable part buffers: ``part_size × (parts in flight + 1)``, capped by a total budget
+  (default 64 MiB).  The default part size is the budget over ``threads + 1`` (5-16 MiB); with
+  an explicit part size the budget bounds the parts in flight instead (never fewer than one
+  uploading while one fills).  Only an object too big for 10,000 parts of that size grows its
+  parts past the budget (two buffers then).  Any failure aborts the multipart upload: no partial
+  object ever appears at the key.
 * Downloads are ONE streaming GET (ranged GETs cost ~0.5 s each on moto and gain nothing on one
   core); a connection dropped mid-body resumes with a ranged GET pinned to the object's ETag.
 * Transient failures (5xx, SlowDown, RequestTimeout, InternalError, connection errors, timeouts)
@@ -49,6 +53,7 @@ log = logging.getLogger(__name__)
 MIB: Final = 1 << 20
 ENV_PART_SIZE: Final = "ARGOSY_S3_PART_SIZE_MIB"
 ENV_THREADS: Final = "ARGOSY_S3_UPLOAD_THREADS"
+ENV_BUFFER: Final = "ARGOSY_S3_BUFFER_MIB"
 _MAX_PARTS: Final = 10_000
 _DELETE_BATCH: Final = 1000  # S3 DeleteObjects limit
 _TRANSIENT_CODES: Final = frozenset(
@@ -83,9 +88,13 @@ class S3Config:
     boto3 default chain (``use_sdk_creds``, IRSA, instance roles); ``role_arn`` is then assumed via
     STS (``sts_endpoint``; defaults to the S3 endpoint for non-AWS servers, as MinIO serves STS
     there).  ``addressing_style``: ``path``, ``virtual`` (``virtual-hosted``), or empty for auto:
-    virtual on AWS, path elsewhere (what minio-go, Argo's client, does).  ``part_size_mib`` and
-    ``threads`` default to ``$ARGOSY_S3_PART_SIZE_MIB`` (else 16, range 5-5120) and
-    ``$ARGOSY_S3_UPLOAD_THREADS`` (else 4).  Secret fields never appear in ``repr``.
+    virtual on AWS, path elsewhere (what minio-go, Argo's client, does).  ``buffer_mib`` is the
+    memory budget for one upload's part buffers (``$ARGOSY_S3_BUFFER_MIB``, else 64, at least 10);
+    ``threads`` defaults to ``$ARGOSY_S3_UPLOAD_THREADS`` (else 4, range 1-64) and ``part_size_mib``
+    to ``$ARGOSY_S3_PART_SIZE_MIB`` (range 5-5120), else to what the budget allows for
+    ``threads + 1`` buffers (whole MiB, 5-16: 12 MiB by default).  Parts in flight are capped so
+    their buffers stay within the budget (see the module docstring).  Secret fields never appear
+    in ``repr``.
     """
 
     bucket: str
@@ -109,6 +118,7 @@ class S3Config:
     sse_customer_key: str | None = field(default="", repr=False)
     part_size_mib: int | None = None
     threads: int | None = None
+    buffer_mib: int | None = None
     retry_attempts: int = 5
     retry_base_delay: float = 1.0
     retry_factor: float = 1.6
@@ -131,11 +141,11 @@ class S3Config:
         if self.retry_attempts < 1:
             raise RepositoryError(f"S3 retry attempts must be at least 1, got {self.retry_attempts}")
         self.part_size()
-        self.upload_threads()
 
     def part_size(self) -> int:
-        """Multipart part size in bytes (explicit field, else environment, else 16 MiB)."""
-        value = _setting(self.part_size_mib, ENV_PART_SIZE, 16, "S3 part size (MiB)")
+        """Multipart part size in bytes (explicit field, else environment, else the budget's share)."""
+        share = self.buffer_budget() // MIB // (self.upload_threads() + 1)
+        value = _setting(self.part_size_mib, ENV_PART_SIZE, min(max(share, 5), 16), "S3 part size (MiB)")
         if not 5 <= value <= 5120:
             raise RepositoryError(f"S3 part size must be 5-5120 MiB, got {value} MiB")
         return value * MIB
@@ -146,6 +156,15 @@ class S3Config:
         if not 1 <= value <= 64:
             raise RepositoryError(f"S3 upload threads must be 1-64, got {value}")
         return value
+
+    def buffer_budget(self) -> int:
+        """Part-buffer memory of one upload in bytes (explicit field, else environment, else 64 MiB)."""
+        value = _setting(self.buffer_mib, ENV_BUFFER, 64, "S3 part buffer budget (MiB)")
+        if value < 10:
+            raise RepositoryError(
+                f"S3 part buffer budget must be at least 10 MiB (two 5 MiB parts), got {value} MiB"
+            )
+        return value * MIB
 
 
 def _setting(explicit: int | None, env: str, default: int, what: str) -> int:
@@ -208,11 +227,12 @@ class S3Driver(ArtifactDriver):
         self.bucket = config.bucket
         self.part_size = config.part_size()
         self.threads = config.upload_threads()
+        self.buffer_budget = config.buffer_budget()
         self.max_concurrency = self.threads * 2
         self.endpoint_url = _endpoint_url(config)
         self._endpoint_text = self.endpoint_url or f"AWS S3 ({config.region or 'default region'})"
         self._secrets = tuple(s for s in (config.secret_key, config.session_token, config.sse_customer_key) if s)
-        self._buffers = _BufferPool(self.part_size, keep=self.threads + 1)
+        self._buffers = _BufferPool(self.part_size, keep=self._in_flight(self.part_size) + 1)
         self._bucket_created = not config.create_bucket_if_not_present
         self._bucket_seen = False
         self._lock = threading.Lock()
@@ -401,6 +421,10 @@ class S3Driver(ArtifactDriver):
                 self._buffers.put(buf)
         return self._multipart(key, reader, size, part_size, buf, n)
 
+    def _in_flight(self, part_size: int) -> int:
+        """Parts uploading while the next one fills: ``threads``, fewer if the budget says so, at least 1."""
+        return max(1, min(self.threads, self.buffer_budget // part_size - 1))
+
     def _multipart(self, key: str, reader: BinaryIO, size: int | None, part_size: int, first: bytearray,
                    first_len: int) -> ObjectInfo:
         try:
@@ -409,7 +433,8 @@ class S3Driver(ArtifactDriver):
         except BaseException:
             self._buffers.put(first)
             raise
-        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="argosy-s3-part")
+        in_flight = self._in_flight(part_size)
+        pool = ThreadPoolExecutor(in_flight, thread_name_prefix="argosy-s3-part")
         pending: dict[Future[str], tuple[int, bytearray]] = {}
         etags: dict[int, str] = {}
         spare: builtins.list[bytearray] = []
@@ -429,7 +454,7 @@ class S3Driver(ArtifactDriver):
                 total += n
                 if n < part_size:
                     break
-                if len(pending) >= self.threads:
+                if len(pending) > in_flight:  # the next buffer may fill while `in_flight` parts upload
                     reap(block=True)
                 else:
                     reap(block=False)
