@@ -402,3 +402,22 @@ def test_failed_save_midway_leaves_nothing_on_s3(
     client = s3_server.client()
     assert "Contents" not in client.list_objects_v2(Bucket=s3_bucket)
     assert not client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads")
+
+
+def test_concurrent_uploads_share_one_buffer_budget(s3_server: S3Server, s3_bucket: str, tmp_path: Path) -> None:
+    """A flat directory saves several files at once; together they stay within the budget."""
+    src = tmp_path / "flat"
+    src.mkdir()
+    for i in range(4):  # four files of three 5 MiB parts each, saved concurrently
+        (src / f"f{i}.bin").write_bytes(os.urandom(12 * MIB + i))
+    driver = make_driver(s3_server, s3_bucket, buffer_mib=10)
+    assert driver.max_concurrency >= 4
+    tracemalloc.start()
+    try:
+        save_artifact(driver, "wf/pod/flat", src, ArchiveFormat("none"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 15 * MIB, f"peak {peak / MIB:.1f} MiB"  # budget 10 MiB + transfer overhead; per upload: 44
+    load_artifact(driver, "wf/pod/flat", tmp_path / "back", ArchiveFormat("none"))
+    assert snapshot(tmp_path / "back") == snapshot(src)
