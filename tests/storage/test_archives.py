@@ -652,7 +652,7 @@ def _header_offsets(data: bytes) -> list[int]:
 def _patch(data: bytes, member: str, *, signed: bool = False, **fields: bytes) -> bytes:
     """Rewrite raw header fields of ``member`` (mode, size, name, typeflag, magic), fixing the checksum."""
     where = {"name": (0, 100), "mode": (100, 8), "size": (124, 12), "typeflag": (156, 1), "magic": (257, 8),
-             "prefix": (345, 155)}
+             "prefix": (345, 155), "isextended": (482, 1)}
     buf = bytearray(data)
     for off, block in _member_headers(data):
         if block[:100].split(b"\0", 1)[0].decode() != member:
@@ -703,6 +703,7 @@ QUIRKS: dict[str, dict[str, Any]] = {
     "old-regular-type": {"typeflag": b"\0"},
     "posix-prefix": {"magic": b"ustar\x0000", "prefix": b"top", "name": b"q2.txt"},
     "v7-no-magic": {"magic": b""},
+    "gnu-sparse-map-flag": {"isextended": b"\x01"},
 }
 
 
