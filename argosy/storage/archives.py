@@ -981,6 +981,8 @@ class _TarReader:
                 raise ArchiveError(f"corrupt tar stream: bad header checksum at offset {self.offset - _BLOCK}")
             typeflag = block[156:157]
             size = _parse_num(block[124:136])
+            if size < 0:  # base-256 allows it; it would move the reader backwards (a loop)
+                raise ArchiveError(f"corrupt tar stream: negative size in the header at offset {self.offset - _BLOCK}")
             if typeflag in _META_TYPES:
                 if typeflag == b"L":
                     long_name = _decode(self._read_meta(size, "GNU long name").rstrip(b"\0"))
@@ -1084,9 +1086,11 @@ def _apply_pax(member: _Member, pax: dict[str, str]) -> None:
             member.linkname = pax["linkpath"]
         if "size" in pax:
             member.size = int(pax["size"])
+            if member.size < 0:
+                raise ValueError
         if "mtime" in pax:
             member.mtime = int(float(pax["mtime"]))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an "inf" mtime
         raise ArchiveError(f"corrupt tar stream: bad PAX value for member {member.name!r}") from None
 
 

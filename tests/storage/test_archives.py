@@ -769,3 +769,38 @@ def test_file_over_a_directory_is_refused_in_the_fast_path(tmp_path: Path, clash
     with pytest.raises(ArchiveError, match=f"refusing member '{clash}': conflicts with a directory"):
         unpack(io.BytesIO(data), work / "dest", ArchiveFormat("tar"))
     assert list(work.iterdir()) == []
+
+
+NEGATIVE = {
+    "base-256-size-minus-512": ({"size": b"\xff" * 10 + b"\xfe\x00"}, "negative size in the header at offset 0"),
+    "long-name-record-size-minus-512": (None, "negative size"),
+    "pax-size-minus-512": ({}, "bad PAX value"),
+    "pax-mtime-infinite": ({}, "bad PAX value"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEGATIVE))
+def test_negative_sizes_and_impossible_times_are_refused(tmp_path: Path, case: str, untar: str) -> None:
+    """A size of -512 used to move the reader back onto the same header: an endless loop."""
+    fields, message = NEGATIVE[case]
+    if case.startswith("pax"):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            info = tarfile.TarInfo("a.txt")
+            info.size = 5
+            info.pax_headers = {"size": "-512"} if "size" in case else {"mtime": "inf"}
+            tar.addfile(info, io.BytesIO(b"hello"))
+        data = buf.getvalue()
+    elif case.startswith("long-name"):
+        data = bytearray(hostile_tar(("file", "n" * 150, "hello")))  # a GNU 'L' record first
+        data[124:136] = b"\xff" * 10 + b"\xfe\x00"
+        data[148:156] = b" " * 8
+        data[148:156] = b"%06o\0 " % sum(data[:512])
+        data = bytes(data)
+    else:
+        data = _patch(hostile_tar(("file", "a.txt", "hello")), "a.txt", **fields)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(ArchiveError, match=message):
+        unpack(io.BytesIO(data), work / "dest", ArchiveFormat("tar"))
+    assert list(work.iterdir()) == []
