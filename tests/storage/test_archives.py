@@ -804,3 +804,46 @@ def test_negative_sizes_and_impossible_times_are_refused(tmp_path: Path, case: s
     with pytest.raises(ArchiveError, match=message):
         unpack(io.BytesIO(data), work / "dest", ArchiveFormat("tar"))
     assert list(work.iterdir()) == []
+
+
+_FUZZ_MEMBERS = _benign(30)
+_FUZZ_BASE = hostile_tar(*_FUZZ_MEMBERS)
+_FUZZ_FIELDS = [(0, 100), (100, 108), (108, 116), (124, 136), (136, 148), (148, 156), (156, 157), (257, 265),
+                (345, 350), (482, 483)]  # name, mode, uid, size, mtime, checksum, type, magic, prefix, sparse flag
+
+
+def _extract_or_error(data: bytes, dest: Path) -> object:
+    try:
+        unpack(io.BytesIO(data), dest, ArchiveFormat("tar"))
+    except (ArchiveError, StorageError):
+        return "error"
+    return snapshot(dest), {p.relative_to(dest).as_posix(): p.stat().st_mode & 0o7777 for p in dest.rglob("*")}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(member=st.integers(5, 30),
+       edits=st.lists(st.tuples(st.sampled_from(_FUZZ_FIELDS), st.integers(0, 7),
+                                st.sampled_from([0, 32, 0x30, 0x31, 0x34, 0x37, 0x38, 0x2E, 0x2F, 0x80, 0xFF, 0x41])),
+                      min_size=1, max_size=3),
+       fix_checksum=st.sampled_from([True, True, True, False]))
+def test_gnu_tar_and_python_paths_agree_on_mutated_headers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          member: int, edits: list[tuple[tuple[int, int], int, int]],
+                                                          fix_checksum: bool) -> None:
+    """Differential: whatever a header says, GNU tar (fed byte for byte or re-encoded) and the
+    pure-Python writer produce the same tree, or both refuse the archive."""
+    gnu = archives._find_gnu_tar()
+    if gnu is None:
+        pytest.skip("GNU tar is not installed")
+    data = bytearray(_FUZZ_BASE)
+    off = _header_offsets(_FUZZ_BASE)[member]
+    for (start, end), where, value in edits:
+        data[off + start + where % (end - start)] = value
+    if fix_checksum:
+        data[off + 148 : off + 156] = b" " * 8
+        data[off + 148 : off + 156] = b"%06o\0 " % sum(data[off : off + 512])
+    monkeypatch.setattr(archives, "_GNU_UNTAR_MIN_MEMBERS", 0)
+    run = tmp_path / os.urandom(4).hex()
+    monkeypatch.setattr(archives, "_gnu_untar", lambda: gnu)
+    through_tar = _extract_or_error(bytes(data), run / "tar")
+    monkeypatch.setattr(archives, "_gnu_untar", lambda: None)
+    assert through_tar == _extract_or_error(bytes(data), run / "python")
