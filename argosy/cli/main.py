@@ -36,12 +36,12 @@ def _store(namespace: str | None = None) -> Any:
     ``namespace`` is the cluster store's default namespace (``-n``); the local store ignores it.
     """
     from argosy.pipeline.kube.cli import cluster_store_from_env
-    from argosy.pipeline.local import open_store
+    from argosy.pipeline.store import Store  # not the engine: `submit` starts a runner before loading it
 
     cluster = cluster_store_from_env(namespace)
     if cluster is not None:
         return cluster
-    return open_store(os.environ.get("ARGOSY_HOME"))
+    return Store()  # $ARGOSY_HOME, else ~/.argosy
 
 
 def _now() -> datetime:
@@ -219,11 +219,24 @@ def _apply_overrides(wf: dict[str, Any], params: list[tuple[str, str]], entrypoi
 @click.option("--foreground", is_flag=True, help="Run the engine in this process (no detached runner).")
 def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[str, ...], entrypoint: str | None, serviceaccount: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None, from_: str | None, wait: bool, watch: bool, log: bool, output: str | None, dry_run: bool, namespace: str | None, foreground: bool) -> None:
     """Submit workflow file(s) and optionally wait for them."""
+    store = _store(namespace)
+    if dry_run or foreground or is_cluster(store):
+        _submit(store, None, files, params, param_files, entrypoint, serviceaccount, labels, name, generate_name, from_, wait, watch, log, output, dry_run, namespace, foreground)
+        return
+    from argosy.pipeline.spawn import WarmRunner
+
+    warm = WarmRunner(store)  # the runner loads the engine while this process validates
+    try:
+        _submit(store, warm, files, params, param_files, entrypoint, serviceaccount, labels, name, generate_name, from_, wait, watch, log, output, dry_run, namespace, foreground)
+    finally:
+        warm.close()  # unused (say, the workflow was invalid): it ends on its own
+
+
+def _submit(store: Any, warm: Any, files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[str, ...], entrypoint: str | None, serviceaccount: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None, from_: str | None, wait: bool, watch: bool, log: bool, output: str | None, dry_run: bool, namespace: str | None, foreground: bool) -> None:
     from argosy.pipeline.actions import launch
     from argosy.pipeline.loader import load_file
     from argosy.pipeline.model import Workflow
 
-    store = _store(namespace)
     workflows: list[dict[str, Any]] = []
     sources: list[str] = []
     if from_:
@@ -270,7 +283,10 @@ def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[s
     for record in created:
         wf_name = record["metadata"]["name"]
         ns = record["metadata"].get("namespace")
-        launch(store, wf_name, ns, foreground=foreground)
+        if warm is not None:
+            warm.start(wf_name, ns)  # the first gets the warm runner, the others fresh ones
+        else:
+            launch(store, wf_name, ns, foreground=foreground)
     for record in created:
         wf_name = record["metadata"]["name"]
         ns = record["metadata"].get("namespace")
@@ -669,10 +685,18 @@ def retry(name: str, namespace: str | None, wait: bool, output: str | None) -> N
 @click.argument("name")
 @click.option("-n", "--namespace", default=None)
 def run_(name: str, namespace: str | None) -> None:
-    """Run a stored workflow in this process (the detached runner)."""
+    """Run a stored workflow in this process (the detached runner); ``-``: its name comes on stdin."""
+    from argosy.pipeline.spawn import receive_assignment
+
+    store = _store()
+    if name == "-":  # a WarmRunner: load the engine first, then learn which workflow
+        assigned = receive_assignment(store)
+        if assigned is None:
+            return
+        name, namespace = assigned
     from argosy.pipeline.local import run_workflow
 
-    run_workflow(_store(), name, namespace)
+    run_workflow(store, name, namespace)
 
 
 # ---------------------------------------------------------------------------- templates

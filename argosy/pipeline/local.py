@@ -6,10 +6,6 @@ so a workflow keeps running when the CLI that submitted it exits, as on a cluste
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +14,9 @@ from argosy.pipeline.config import load_config
 from argosy.pipeline.engine.runner import WorkflowRunner
 from argosy.pipeline.executors.local import LocalExecutor
 from argosy.pipeline.kube import is_cluster
+from argosy.pipeline.spawn import spawn_runner
 from argosy.pipeline.status import format_time, now, parse_time
-from argosy.pipeline.store import Store, process_owner
+from argosy.pipeline.store import Store
 
 __all__ = ["detect_orphan", "make_runner", "open_store", "run_workflow", "spawn_runner"]
 
@@ -112,22 +109,6 @@ def _fail_before_start(store: Store, name: str, namespace: str | None, message: 
 
     return store.modify_workflow(name, mark, namespace=namespace)  # type: ignore[no-any-return]
 
-
-def spawn_runner(store: Store, name: str, namespace: str | None = None) -> int:
-    """Start a detached ``argosy _run`` for ``name``; its own log goes beside the pod logs."""
-    log = store.log_path(name, "controller")
-    env = dict(os.environ)
-    env["ARGOSY_HOME"] = str(store.home)
-    cmd = [sys.executable, "-m", "argosy.cli.main", "_run", name]
-    if namespace:
-        cmd += ["-n", namespace]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, close_fds=True)
-    # Take the lease on the runner's behalf at once: if it dies before it gets going (a crash on
-    # start, a kill), the next `argosy get` says so instead of waiting for a grace period.
-    with contextlib.suppress(ArgosyError, StateError):
-        store.acquire_lease(name, process_owner(proc.pid), namespace=namespace)
-    return proc.pid
 
 
 def detect_orphan(store: Store, record: dict[str, Any]) -> dict[str, Any]:

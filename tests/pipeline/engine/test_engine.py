@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from argosy.pipeline.store import Store
 from tests.pipeline.engine.harness import (  # noqa: F401
     EXAMPLES,
     Argosy,
@@ -130,7 +131,8 @@ def test_a_crashed_engine_is_reported_and_retry_finishes_the_run(argosy: Argosy)
     name = argosy.start(path)
     argosy.wait_node(name, "slow", ("Running",))
     wait_until(lambda: pids_with_marker(marker), 30, 0.05, "the slow step's process")
-    runners = [p for p in pids_of_home(argosy.home) if f"_run {name}".encode() in Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ")]
+    lease = Store(argosy.home).lease_info(name)  # the runner holds the workflow's lease
+    runners = [lease.pid] if lease is not None and lease.pid in pids_of_home(argosy.home) else []
     assert runners, "no runner process found"
     for pid in runners:
         os.kill(pid, signal.SIGKILL)  # the engine dies mid-run
