@@ -53,7 +53,7 @@ def _color() -> bool:
 
 
 def _load_record(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
-    from argosy.pipeline.local import detect_orphan
+    from argosy.pipeline.spawn import detect_orphan
 
     record = store.get_workflow(name, namespace)
     return detect_orphan(store, record)  # type: ignore[no-any-return]
@@ -407,7 +407,7 @@ def _follow_logs(store: Any, name: str, namespace: str | None) -> dict[str, Any]
 def list_(running: bool, completed: bool, status_: tuple[str, ...], selector: str | None, prefix: str | None, output: str | None, no_headers: bool, all_namespaces: bool, namespace: str | None) -> None:
     """List workflows, newest first."""
     from argosy.cli.render import render_list
-    from argosy.pipeline.local import detect_orphan
+    from argosy.pipeline.spawn import detect_orphan
 
     store = _store(namespace)
     phases = list(status_) or None

@@ -153,7 +153,7 @@ def submit(store: Any, wf: dict[str, Any], *, start: bool = True, foreground: bo
 
 
 def _record(store: Any, name: str, namespace: str | None) -> dict[str, Any]:
-    from argosy.pipeline.local import detect_orphan
+    from argosy.pipeline.spawn import detect_orphan
 
     return detect_orphan(store, store.get_workflow(name, namespace))  # type: ignore[no-any-return]
 

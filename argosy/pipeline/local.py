@@ -9,19 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from argosy.errors import ArgosyError, StateError
+from argosy.errors import ArgosyError
 from argosy.pipeline.config import load_config
 from argosy.pipeline.engine.runner import WorkflowRunner
 from argosy.pipeline.executors.local import LocalExecutor
-from argosy.pipeline.kube import is_cluster
-from argosy.pipeline.spawn import spawn_runner
-from argosy.pipeline.status import format_time, now, parse_time
+from argosy.pipeline.spawn import ORPHAN_GRACE_SECONDS, detect_orphan, spawn_runner
+from argosy.pipeline.status import format_time, now
 from argosy.pipeline.store import Store
 
-__all__ = ["detect_orphan", "make_runner", "open_store", "run_workflow", "spawn_runner"]
-
-ORPHAN_GRACE_SECONDS = 60.0
-
+__all__ = ["ORPHAN_GRACE_SECONDS", "detect_orphan", "make_runner", "open_store", "run_workflow", "spawn_runner"]
 
 def open_store(home: str | Path | None = None) -> Store:
     return Store(Path(home) if home else None)
@@ -108,51 +104,3 @@ def _fail_before_start(store: Store, name: str, namespace: str | None, message: 
         labels["workflows.argoproj.io/completed"] = "true"
 
     return store.modify_workflow(name, mark, namespace=namespace)  # type: ignore[no-any-return]
-
-
-
-def detect_orphan(store: Store, record: dict[str, Any]) -> dict[str, Any]:
-    """A Running workflow whose runner process died becomes Error with a message that says why.
-
-    Cluster workflows are left alone: their controller, not a local process, runs them.
-    """
-    if is_cluster(store):
-        return record
-    status = record.get("status") or {}
-    if status.get("phase") not in (None, "", "Pending", "Running"):
-        return record
-    meta = record.get("metadata") or {}
-    name = meta.get("name", "")
-    info = store.lease_info(name)
-    if info is not None and info.alive:
-        return record
-    if info is None:
-        created = parse_time(meta.get("creationTimestamp"))
-        if created is None or (now() - created).total_seconds() < ORPHAN_GRACE_SECONDS:
-            return record
-        why = "no argosy process is running this workflow"
-    else:
-        why = f"the argosy process running this workflow (pid {info.pid} on {info.host}) exited unexpectedly; last heartbeat {info.renewed_at}"
-
-    def mark(rec: dict[str, Any]) -> None:
-        st = rec.setdefault("status", {})
-        if st.get("phase") not in (None, "", "Pending", "Running"):
-            return
-        message = f"{why}; run `argosy retry {name}` to run it again"
-        st["phase"] = "Error"
-        st["message"] = message
-        st["finishedAt"] = format_time(now())
-        for node in (st.get("nodes") or {}).values():
-            if node.get("phase") in ("Pending", "Running"):
-                node["phase"] = "Error"
-                node["message"] = "runner process exited"
-                node["finishedAt"] = st["finishedAt"]
-        rec.setdefault("metadata", {}).setdefault("labels", {})["workflows.argoproj.io/phase"] = "Error"
-        rec["metadata"]["labels"]["workflows.argoproj.io/completed"] = "true"
-
-    try:
-        if info is not None:
-            store.release_lease(name)
-        return store.modify_workflow(name, mark, namespace=meta.get("namespace"))  # type: ignore[no-any-return]
-    except (ArgosyError, StateError):
-        return record

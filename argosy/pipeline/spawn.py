@@ -1,4 +1,6 @@
-"""Detached runner processes (``argosy _run``): started here, light to import.
+"""Detached runner processes (``argosy _run``): starting them, and telling when one died.
+
+Light to import (no engine): the CLI uses it before, or instead of, loading the engine.
 
 A runner is a fresh interpreter that imports the engine (~0.4 s, most of it building the
 workflow models) before it runs anything.  :class:`WarmRunner` lets ``argosy submit`` start one
@@ -15,9 +17,13 @@ import sys
 from typing import IO, Any
 
 from argosy.errors import ArgosyError, StateError
+from argosy.pipeline.clock import format_time, now, parse_time
+from argosy.pipeline.kube import is_cluster
 from argosy.pipeline.store import Store, process_owner
 
-__all__ = ["WarmRunner", "receive_assignment", "spawn_runner"]
+__all__ = ["ORPHAN_GRACE_SECONDS", "WarmRunner", "detect_orphan", "receive_assignment", "spawn_runner"]
+
+ORPHAN_GRACE_SECONDS = 60.0
 
 _ASSIGNED_BY_STDIN = "-"  # ``argosy _run -``: the workflow's name comes on stdin
 
@@ -110,3 +116,50 @@ def receive_assignment(store: Store) -> tuple[str, str | None] | None:
     os.dup2(fd, 2)
     os.close(fd)
     return name, namespace or None
+
+
+def detect_orphan(store: Store, record: dict[str, Any]) -> dict[str, Any]:
+    """A Running workflow whose runner process died becomes Error with a message that says why.
+
+    Cluster workflows are left alone: their controller, not a local process, runs them.
+    """
+    if is_cluster(store):
+        return record
+    status = record.get("status") or {}
+    if status.get("phase") not in (None, "", "Pending", "Running"):
+        return record
+    meta = record.get("metadata") or {}
+    name = meta.get("name", "")
+    info = store.lease_info(name)
+    if info is not None and info.alive:
+        return record
+    if info is None:
+        created = parse_time(meta.get("creationTimestamp"))
+        if created is None or (now() - created).total_seconds() < ORPHAN_GRACE_SECONDS:
+            return record
+        why = "no argosy process is running this workflow"
+    else:
+        why = f"the argosy process running this workflow (pid {info.pid} on {info.host}) exited unexpectedly; last heartbeat {info.renewed_at}"
+
+    def mark(rec: dict[str, Any]) -> None:
+        st = rec.setdefault("status", {})
+        if st.get("phase") not in (None, "", "Pending", "Running"):
+            return
+        message = f"{why}; run `argosy retry {name}` to run it again"
+        st["phase"] = "Error"
+        st["message"] = message
+        st["finishedAt"] = format_time(now())
+        for node in (st.get("nodes") or {}).values():
+            if node.get("phase") in ("Pending", "Running"):
+                node["phase"] = "Error"
+                node["message"] = "runner process exited"
+                node["finishedAt"] = st["finishedAt"]
+        rec.setdefault("metadata", {}).setdefault("labels", {})["workflows.argoproj.io/phase"] = "Error"
+        rec["metadata"]["labels"]["workflows.argoproj.io/completed"] = "true"
+
+    try:
+        if info is not None:
+            store.release_lease(name)
+        return store.modify_workflow(name, mark, namespace=meta.get("namespace"))  # type: ignore[no-any-return]
+    except (ArgosyError, StateError):
+        return record

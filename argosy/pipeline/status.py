@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from argosy.pipeline.clock import format_time, now, parse_time
 from argosy.pipeline.model import Inputs, Outputs
 
 __all__ = [
@@ -33,23 +33,6 @@ PENDING, RUNNING, SUCCEEDED, SKIPPED, FAILED, ERROR, OMITTED = (
 )
 FULFILLED = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
 COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def format_time(t: datetime | None) -> str | None:
-    """Argo's ``metav1.Time``: RFC 3339 with second precision, UTC."""
-    if t is None:
-        return None
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class _Status(BaseModel):

@@ -122,7 +122,7 @@ class WorkflowApi:
         return self.store.list_workflows(namespace, all_namespaces=namespace is None, **kwargs)  # type: ignore[no-any-return]
 
     def _load(self, name: str, namespace: str | None) -> dict[str, Any]:
-        from argosy.pipeline.local import detect_orphan
+        from argosy.pipeline.spawn import detect_orphan
 
         record = self.store.get_workflow(name, namespace)
         ns = (record.get("metadata") or {}).get("namespace")
@@ -173,7 +173,7 @@ class WorkflowApi:
     # -- workflows -----------------------------------------------------------------------------
 
     def list_workflows(self, req: Request) -> Response:
-        from argosy.pipeline.local import detect_orphan
+        from argosy.pipeline.spawn import detect_orphan
 
         ns = self._ns(req)
         selector = req.arg("listOptions.labelSelector") or None
