@@ -219,17 +219,16 @@ def _apply_overrides(wf: dict[str, Any], params: list[tuple[str, str]], entrypoi
 @click.option("--foreground", is_flag=True, help="Run the engine in this process (no detached runner).")
 def submit(files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[str, ...], entrypoint: str | None, serviceaccount: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None, from_: str | None, wait: bool, watch: bool, log: bool, output: str | None, dry_run: bool, namespace: str | None, foreground: bool) -> None:
     """Submit workflow file(s) and optionally wait for them."""
-    store = _store(namespace)
-    if dry_run or foreground or is_cluster(store):
-        _submit(store, None, files, params, param_files, entrypoint, serviceaccount, labels, name, generate_name, from_, wait, watch, log, output, dry_run, namespace, foreground)
-        return
     from argosy.pipeline.spawn import WarmRunner
 
-    warm = WarmRunner(store)  # the runner loads the engine while this process validates
+    store = _store(namespace)
+    # a runner that loads the engine while this process validates (unused, it ends on its own)
+    warm = None if dry_run or foreground or is_cluster(store) else WarmRunner(store)
     try:
         _submit(store, warm, files, params, param_files, entrypoint, serviceaccount, labels, name, generate_name, from_, wait, watch, log, output, dry_run, namespace, foreground)
     finally:
-        warm.close()  # unused (say, the workflow was invalid): it ends on its own
+        if warm is not None:
+            warm.close()
 
 
 def _submit(store: Any, warm: Any, files: tuple[str, ...], params: tuple[str, ...], param_files: tuple[str, ...], entrypoint: str | None, serviceaccount: str | None, labels: tuple[str, ...], name: str | None, generate_name: str | None, from_: str | None, wait: bool, watch: bool, log: bool, output: str | None, dry_run: bool, namespace: str | None, foreground: bool) -> None:
@@ -283,10 +282,7 @@ def _submit(store: Any, warm: Any, files: tuple[str, ...], params: tuple[str, ..
     for record in created:
         wf_name = record["metadata"]["name"]
         ns = record["metadata"].get("namespace")
-        if warm is not None:
-            warm.start(wf_name, ns)  # the first gets the warm runner, the others fresh ones
-        else:
-            launch(store, wf_name, ns, foreground=foreground)
+        launch(store, wf_name, ns, foreground=foreground, warm=warm)
     for record in created:
         wf_name = record["metadata"]["name"]
         ns = record["metadata"].get("namespace")
@@ -685,17 +681,18 @@ def retry(name: str, namespace: str | None, wait: bool, output: str | None) -> N
 @click.argument("name")
 @click.option("-n", "--namespace", default=None)
 def run_(name: str, namespace: str | None) -> None:
-    """Run a stored workflow in this process (the detached runner); ``-``: its name comes on stdin."""
+    """Run a stored workflow in this process (the detached runner); ``-``: its name comes on stdin.
+
+    The engine is imported first: a warm runner does that slow part before it is needed."""
+    from argosy.pipeline.local import run_workflow
     from argosy.pipeline.spawn import receive_assignment
 
     store = _store()
-    if name == "-":  # a WarmRunner: load the engine first, then learn which workflow
+    if name == "-":  # a WarmRunner: now learn which workflow
         assigned = receive_assignment(store)
         if assigned is None:
             return
         name, namespace = assigned
-    from argosy.pipeline.local import run_workflow
-
     run_workflow(store, name, namespace)
 
 

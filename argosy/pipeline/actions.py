@@ -18,6 +18,7 @@ from typing import Any
 from argosy.errors import ArgosyError, LintError
 from argosy.pipeline.kube import is_cluster
 from argosy.pipeline.model import ClusterWorkflowTemplate, Workflow, WorkflowTemplate
+from argosy.pipeline.spawn import WarmRunner, spawn_runner
 
 __all__ = [
     "StoreTemplates",
@@ -115,14 +116,14 @@ def validate(store: Any, wf: dict[str, Any]) -> Workflow:
     return model
 
 
-def launch(store: Any, name: str, namespace: str | None = None, *, foreground: bool = False) -> dict[str, Any] | None:
+def launch(store: Any, name: str, namespace: str | None = None, *, foreground: bool = False,
+           warm: WarmRunner | None = None) -> dict[str, Any] | None:
     """Get a stored workflow running: a detached runner process locally, the controller on a cluster.
 
     ``foreground`` runs the engine in this process until the workflow ends and returns its record
     (on a cluster: pods on the cluster, engine here, for development without a controller).
+    ``warm``: a runner started beforehand takes it (or, once used, starts a fresh one).
     """
-    from argosy.pipeline.local import run_workflow, spawn_runner
-
     if is_cluster(store):
         if not foreground:
             return None
@@ -130,8 +131,13 @@ def launch(store: Any, name: str, namespace: str | None = None, *, foreground: b
 
         return run_in_cluster(store, name, namespace)
     if foreground:
+        from argosy.pipeline.local import run_workflow
+
         return run_workflow(store, name, namespace)  # type: ignore[no-any-return]
-    spawn_runner(store, name, namespace)
+    if warm is not None:
+        warm.start(name, namespace)
+    else:
+        spawn_runner(store, name, namespace)
     return None
 
 

@@ -13,11 +13,11 @@ from argosy.errors import ArgosyError
 from argosy.pipeline.config import load_config
 from argosy.pipeline.engine.runner import WorkflowRunner
 from argosy.pipeline.executors.local import LocalExecutor
-from argosy.pipeline.spawn import ORPHAN_GRACE_SECONDS, detect_orphan, spawn_runner
 from argosy.pipeline.status import format_time, now
 from argosy.pipeline.store import Store
 
-__all__ = ["ORPHAN_GRACE_SECONDS", "detect_orphan", "make_runner", "open_store", "run_workflow", "spawn_runner"]
+__all__ = ["make_runner", "open_store", "run_workflow"]
+
 
 def open_store(home: str | Path | None = None) -> Store:
     return Store(Path(home) if home else None)

@@ -98,13 +98,11 @@ class WarmRunner:
 
 
 def receive_assignment(store: Store) -> tuple[str, str | None] | None:
-    """In ``argosy _run -``: import the engine, then read ``name<TAB>namespace`` from stdin.
+    """In ``argosy _run -`` (engine already imported): read ``name<TAB>namespace`` from stdin.
 
     None when stdin closes first (the submitter did not need this runner).  Once assigned, the
     process's output moves to the workflow's controller log.
     """
-    import argosy.pipeline.local  # noqa: F401 - the slow part, done while the submitter validates
-
     line = sys.stdin.readline().rstrip("\n")
     if not line:
         return None

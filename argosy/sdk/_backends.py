@@ -91,16 +91,13 @@ class LocalBackend:
         return record
 
     def start(self, record: dict[str, Any], *, foreground: bool) -> None:
-        from argosy.pipeline.local import run_workflow, spawn_runner
+        from argosy.pipeline.actions import launch
 
         meta = record["metadata"]
-        if foreground:
-            run_workflow(self.store, meta["name"], meta.get("namespace"))
-        else:
-            spawn_runner(self.store, meta["name"], meta.get("namespace"))
+        launch(self.store, meta["name"], meta.get("namespace"), foreground=foreground)
 
     def get(self, name: str, namespace: str | None) -> dict[str, Any]:
-        from argosy.pipeline.local import detect_orphan
+        from argosy.pipeline.spawn import detect_orphan
 
         record: dict[str, Any] = detect_orphan(self.store, self.store.get_workflow(name, namespace))
         return record

@@ -18,7 +18,7 @@ import pytest
 from argosy.errors import WorkflowNotFound
 from argosy.gc import lifecycle
 from argosy.gc.finalizers import ARTIFACT_GC_FINALIZER
-from argosy.pipeline.local import spawn_runner
+from argosy.pipeline.spawn import spawn_runner
 from argosy.pipeline.store import Store
 
 from .conftest import exists, key_of, local_objects, outputs, run, seed, submit, wait_until

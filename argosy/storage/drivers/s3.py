@@ -91,8 +91,9 @@ class S3Config:
     there).  ``addressing_style``: ``path``, ``virtual`` (``virtual-hosted``), or empty for auto:
     virtual on AWS, path elsewhere (what minio-go, Argo's client, does).  ``buffer_mib`` is the
     memory budget for the part buffers of all the driver's uploads together
-    (``$ARGOSY_S3_BUFFER_MIB``, else 64, at least 10); ``threads`` defaults to ``$ARGOSY_S3_UPLOAD_THREADS`` (else 4, range 1-64) and ``part_size_mib``
-    to ``$ARGOSY_S3_PART_SIZE_MIB`` (range 5-5120), else to what the budget allows for
+    (``$ARGOSY_S3_BUFFER_MIB``, else 64, at least 10); ``threads`` defaults to
+    ``$ARGOSY_S3_UPLOAD_THREADS`` (else 4, range 1-64) and ``part_size_mib`` to
+    ``$ARGOSY_S3_PART_SIZE_MIB`` (range 5-5120), else to what the budget allows for
     ``threads + 1`` buffers (whole MiB, 5-16: 12 MiB by default).  Parts in flight are capped so
     their buffers stay within the budget (see the module docstring).  Secret fields never appear
     in ``repr``.
